@@ -1,0 +1,329 @@
+"""The building blocks of Inception-v3, one function per figure of the paper.
+
+Every block takes a Keras tensor and returns one. Layers are named after the
+TF-slim scopes of the released network (`inception_v3.py` in
+tensorflow/models research/slim), with "." in place of "/", because Keras
+layer names cannot contain "/". A convolution unit with scope S is three
+layers: `S.Conv2D` (no bias), `S.BatchNorm` (no scale) and `S`, the ReLU whose
+output TF-slim records as the end point S. A checkpoint variable
+`InceptionV3/S/weights` therefore belongs to layer `S.Conv2D`
+(see `inception/weights.py`).
+
+Only Keras layers are used, so the blocks build under any Keras 3 backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional, Sequence, Tuple
+
+import keras
+from keras import layers
+
+Kernel = Tuple[int, int]
+
+
+def _name(scope: str) -> str:
+    return scope.replace("/", ".")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvUnits:
+    """How every convolution of the network is made (SPEC section 2.1).
+
+    Conv2D without bias -> BatchNormalization(scale=False, epsilon 0.001,
+    momentum 0.9997) -> ReLU, He-initialised, with weight decay in TF's
+    `l2_loss` semantics (`weight_decay * sum(w**2) / 2`, i.e. Keras L2 with
+    half the factor). `depth` applies TF-slim's `depth_multiplier` and
+    `min_depth` to a filter count.
+    """
+
+    depth_multiplier: float = 1.0
+    min_depth: int = 16
+    batch_norm_momentum: float = 0.9997
+    batch_norm_epsilon: float = 0.001
+    weight_decay: float = 4e-5
+
+    def depth(self, filters: int) -> int:
+        return max(int(filters * self.depth_multiplier), self.min_depth)
+
+    def regularizer(self):
+        if not self.weight_decay:
+            return None
+        return keras.regularizers.L2(self.weight_decay / 2.0)
+
+    def __call__(
+        self,
+        x,
+        filters: int,
+        kernel: Kernel,
+        scope: str,
+        *,
+        strides: int = 1,
+        padding: str = "same",
+        batch_norm: bool = True,
+        activation: bool = True,
+        scale_depth: bool = True,
+        initializer="he_normal",
+    ):
+        """One convolution unit named `scope` (see the module docstring).
+
+        Without batch norm the convolution carries a bias instead (the aux head
+        of Table 3's early rows, and the two classifier layers).
+        """
+        name = _name(scope)
+        x = layers.Conv2D(
+            self.depth(filters) if scale_depth else filters,
+            kernel,
+            strides=strides,
+            padding=padding,
+            use_bias=not batch_norm,
+            kernel_initializer=initializer,
+            kernel_regularizer=self.regularizer(),
+            name=f"{name}.Conv2D",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(
+                scale=False,
+                momentum=self.batch_norm_momentum,
+                epsilon=self.batch_norm_epsilon,
+                name=f"{name}.BatchNorm",
+            )(x)
+        if activation:
+            x = layers.ReLU(name=name)(x)
+        return x
+
+
+def _avg_pool_3x3(x, scope: str):
+    # TensorFlow's SAME average pooling divides by the number of real (not
+    # padded) cells in each window; Keras' AveragePooling2D does the same.
+    return layers.AveragePooling2D(3, strides=1, padding="same", name=_name(scope))(x)
+
+
+def _max_pool_3x3_stride_2(x, scope: str):
+    return layers.MaxPooling2D(3, strides=2, padding="valid", name=_name(scope))(x)
+
+
+def _concat(tensors, scope: str):
+    return layers.Concatenate(axis=-1, name=_name(scope))(list(tensors))
+
+
+def factorized_5x5_block(
+    x,
+    conv: ConvUnits,
+    scope: str,
+    pool_filters: int,
+    *,
+    figure_literal: bool = False,
+    branch_1_names: Sequence[str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5"),
+):
+    """Figure 5: the 35x35 Inception module with 5x5 factorized into two 3x3.
+
+    Released network (Mixed_5b/5c/5d), four branches concatenated:
+      Branch_0: 1x1 64
+      Branch_1: 1x1 48 -> 5x5 64
+      Branch_2: 1x1 64 -> 3x3 96 -> 3x3 96
+      Branch_3: 3x3 average pool -> 1x1 `pool_filters` (32 for 5b, 64 after)
+
+    Difference from the figure: the released block keeps an unfactorized 5x5
+    branch (Branch_1) beside the factorized double-3x3 one; Figure 5 has only
+    factorized convolutions. `figure_literal=True` builds the figure: Branch_1
+    becomes 1x1 48 -> 3x3 64 -> 3x3 64 (the 5x5 factorized into a pair).
+    `branch_1_names` carries TF-slim's irregular scope names in Mixed_5c.
+    """
+    s = scope
+    b0 = conv(x, 64, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
+    if figure_literal:
+        b1 = conv(x, 48, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+        b1 = conv(b1, 64, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
+        b1 = conv(b1, 64, (3, 3), f"{s}/Branch_1/Conv2d_0c_3x3")
+    else:
+        b1 = conv(x, 48, (1, 1), f"{s}/Branch_1/{branch_1_names[0]}")
+        b1 = conv(b1, 64, (5, 5), f"{s}/Branch_1/{branch_1_names[1]}")
+    b2 = conv(x, 64, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
+    b2 = conv(b2, 96, (3, 3), f"{s}/Branch_2/Conv2d_0b_3x3")
+    b2 = conv(b2, 96, (3, 3), f"{s}/Branch_2/Conv2d_0c_3x3")
+    b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
+    b3 = conv(b3, pool_filters, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
+    return _concat([b0, b1, b2, b3], s)
+
+
+def grid_reduction_35_to_17(x, conv: ConvUnits, scope: str = "Mixed_6a"):
+    """Figure 10: reduce the grid 35x35 -> 17x17 while expanding the filters.
+
+    Parallel stride-2 branches, concatenated (288 -> 768 channels):
+      Branch_0: 3x3/2 384 VALID
+      Branch_1: 1x1 64 -> 3x3 96 -> 3x3/2 96 VALID
+      Branch_2: 3x3/2 max pool VALID
+
+    Difference from the figure: Figure 10's single-3x3 branch is
+    1x1 -> 3x3/2; the released Branch_0 is a lone 3x3/2 convolution.
+    TF-slim names both stride-2 convolutions `Conv2d_1a_1x1` although they
+    are 3x3; the names are kept so that checkpoints map.
+    """
+    s = scope
+    b0 = conv(x, 384, (3, 3), f"{s}/Branch_0/Conv2d_1a_1x1", strides=2, padding="valid")
+    b1 = conv(x, 64, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+    b1 = conv(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
+    b1 = conv(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_1a_1x1", strides=2, padding="valid")
+    b2 = _max_pool_3x3_stride_2(x, f"{s}/Branch_2/MaxPool_1a_3x3")
+    return _concat([b0, b1, b2], s)
+
+
+def asymmetric_7x7_block(x, conv: ConvUnits, scope: str, channels: int):
+    """Figure 6 with n = 7: the 17x17 module with n x n factorized into 1xn, nx1.
+
+    Released network (Mixed_6b..6e, `channels` c = 128, 160, 160, 192):
+      Branch_0: 1x1 192
+      Branch_1: 1x1 c -> 1x7 c -> 7x1 192
+      Branch_2: 1x1 c -> 7x1 c -> 1x7 c -> 7x1 c -> 1x7 192
+      Branch_3: 3x3 average pool -> 1x1 192
+
+    Difference from the figure: Figure 6 shows the single-factorized branch as
+    1x1 -> 1xn -> nx1 and the double one as 1x1 -> 1xn -> nx1 -> 1xn -> nx1;
+    the released double branch starts with 7x1 (order of the pairs swapped).
+    """
+    s, c = scope, channels
+    b0 = conv(x, 192, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
+    b1 = conv(x, c, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+    b1 = conv(b1, c, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
+    b1 = conv(b1, 192, (7, 1), f"{s}/Branch_1/Conv2d_0c_7x1")
+    b2 = conv(x, c, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
+    b2 = conv(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0b_7x1")
+    b2 = conv(b2, c, (1, 7), f"{s}/Branch_2/Conv2d_0c_1x7")
+    b2 = conv(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0d_7x1")
+    b2 = conv(b2, 192, (1, 7), f"{s}/Branch_2/Conv2d_0e_1x7")
+    b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
+    b3 = conv(b3, 192, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
+    return _concat([b0, b1, b2, b3], s)
+
+
+def grid_reduction_17_to_8(x, conv: ConvUnits, scope: str = "Mixed_7a"):
+    """Figure 10: reduce the grid 17x17 -> 8x8 while expanding the filters.
+
+    Parallel stride-2 branches, concatenated (768 -> 1280 channels):
+      Branch_0: 1x1 192 -> 3x3/2 320 VALID
+      Branch_1: 1x1 192 -> 1x7 192 -> 7x1 192 -> 3x3/2 192 VALID
+      Branch_2: 3x3/2 max pool VALID
+
+    Difference from the figure: Figure 10's right-hand branch is
+    1x1 -> 3x3 -> 3x3/2; the released one factorizes its 7x7 context as
+    1x7 -> 7x1 before the stride-2 3x3.
+    """
+    s = scope
+    b0 = conv(x, 192, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
+    b0 = conv(b0, 320, (3, 3), f"{s}/Branch_0/Conv2d_1a_3x3", strides=2, padding="valid")
+    b1 = conv(x, 192, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+    b1 = conv(b1, 192, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
+    b1 = conv(b1, 192, (7, 1), f"{s}/Branch_1/Conv2d_0c_7x1")
+    b1 = conv(b1, 192, (3, 3), f"{s}/Branch_1/Conv2d_1a_3x3", strides=2, padding="valid")
+    b2 = _max_pool_3x3_stride_2(x, f"{s}/Branch_2/MaxPool_1a_3x3")
+    return _concat([b0, b1, b2], s)
+
+
+def expanded_filter_bank_block(
+    x,
+    conv: ConvUnits,
+    scope: str,
+    *,
+    branch_1_split_names: Sequence[str] = ("Conv2d_0b_1x3", "Conv2d_0b_3x1"),
+):
+    """Figure 7: the 8x8 module with expanded filter bank outputs.
+
+    Released network (Mixed_7b, 7c; output 2048 channels):
+      Branch_0: 1x1 320
+      Branch_1: 1x1 384 -> [1x3 384 || 3x1 384]
+      Branch_2: 1x1 448 -> 3x3 384 -> [1x3 384 || 3x1 384]
+      Branch_3: 3x3 average pool -> 1x1 192
+
+    Difference from the figure: the figure's branches have no filter counts
+    and its pooling branch is drawn without saying which pooling; the counts
+    and the average pool are the released network's. `branch_1_split_names`
+    carries TF-slim's irregular scope names in Mixed_7c.
+    """
+    s = scope
+    b0 = conv(x, 320, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
+    b1 = conv(x, 384, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+    b1 = layers.Concatenate(axis=-1, name=_name(f"{s}/Branch_1/concat"))([
+        conv(b1, 384, (1, 3), f"{s}/Branch_1/{branch_1_split_names[0]}"),
+        conv(b1, 384, (3, 1), f"{s}/Branch_1/{branch_1_split_names[1]}"),
+    ])
+    b2 = conv(x, 448, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
+    b2 = conv(b2, 384, (3, 3), f"{s}/Branch_2/Conv2d_0b_3x3")
+    b2 = layers.Concatenate(axis=-1, name=_name(f"{s}/Branch_2/concat"))([
+        conv(b2, 384, (1, 3), f"{s}/Branch_2/Conv2d_0c_1x3"),
+        conv(b2, 384, (3, 1), f"{s}/Branch_2/Conv2d_0d_3x1"),
+    ])
+    b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
+    b3 = conv(b3, 192, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
+    return _concat([b0, b1, b2, b3], s)
+
+
+def auxiliary_classifier(
+    x,
+    conv: ConvUnits,
+    num_classes: int,
+    *,
+    batch_norm: bool = True,
+    scope: str = "AuxLogits",
+    output_name: str = "aux_logits",
+):
+    """Figure 8: the auxiliary classifier on top of the last 17x17 layer.
+
+    5x5/3 average pool VALID -> 1x1 128 -> 5x5 768 VALID (the side head's
+    "fully connected" layer, truncated-normal init stddev 0.01) -> linear
+    1x1 to `num_classes` (stddev 0.001), squeezed to [batch, num_classes].
+
+    `batch_norm=True` is the paper's "BN-auxiliary" (Table 3's last row; the
+    released network): the 1x1 and 5x5 layers are batch-normalized. Without
+    it they are convolution + bias + ReLU, as in Table 3's earlier rows.
+
+    Difference from the figure: Figure 8 draws a fully connected layer; the
+    released head realises it as a 5x5 VALID convolution over the 5x5 grid.
+    For inputs smaller than the paper's, where the 17x17 grid shrinks below
+    5x5, both the pool and the 5x5 are cut to the grid (TF-slim cuts the 5x5;
+    its pool would fail), and the scope name follows the kernel as in TF-slim.
+    """
+    s = scope
+    size = min(5, x.shape[1], x.shape[2])
+    x = layers.AveragePooling2D(size, strides=3, padding="valid", name=_name(f"{s}/AvgPool_1a_5x5"))(x)
+    x = conv(x, 128, (1, 1), f"{s}/Conv2d_1b_1x1", batch_norm=batch_norm)
+    kernel = (min(5, x.shape[1]), min(5, x.shape[2]))
+    x = conv(
+        x, 768, kernel, f"{s}/Conv2d_2a_{kernel[0]}x{kernel[1]}",
+        padding="valid", batch_norm=batch_norm,
+        initializer=keras.initializers.TruncatedNormal(stddev=0.01),
+    )
+    x = conv(
+        x, num_classes, (1, 1), f"{s}/Conv2d_2b_1x1",
+        batch_norm=False, activation=False, scale_depth=False,
+        initializer=keras.initializers.TruncatedNormal(stddev=0.001),
+    )
+    return layers.Flatten(name=output_name)(x)
+
+
+def classifier(
+    x,
+    conv: ConvUnits,
+    num_classes: int,
+    *,
+    dropout_keep_prob: float = 0.8,
+    scope: str = "Logits",
+    output_name: str = "logits",
+):
+    """The final classifier (Table 1's last rows): pool, dropout, linear.
+
+    Average pool over the whole final grid (8x8 at 299; TF-slim's
+    `AvgPool_1a_8x8` is cut to the grid for smaller inputs, which is the same
+    as pooling globally), dropout with keep probability 0.8, a 1x1
+    convolution with bias to `num_classes` (TF-slim's `Conv2d_1c_1x1`; the
+    same as keras.applications' Dense "predictions"), squeezed.
+    """
+    s = scope
+    x = layers.GlobalAveragePooling2D(keepdims=True, name=_name(f"{s}/AvgPool_1a_8x8"))(x)
+    x = layers.Dropout(1.0 - dropout_keep_prob, name=_name(f"{s}/Dropout_1b"))(x)
+    x = conv(
+        x, num_classes, (1, 1), f"{s}/Conv2d_1c_1x1",
+        batch_norm=False, activation=False, scale_depth=False,
+    )
+    return layers.Flatten(name=output_name)(x)
