@@ -51,6 +51,7 @@ class DataConfig:
     shuffle_buffer: int = 10_000
     train_augmentation: bool = True  # the paper's distortions; off for tiny inputs
     seed: int = 0
+    manual_dir: Optional[str] = None  # ImageNet archives; default <data_dir>/downloads/manual
 
 
 @dataclasses.dataclass(frozen=True)

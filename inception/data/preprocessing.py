@@ -1,0 +1,182 @@
+"""The paper's single-crop preprocessing, as tf.image ops inside tf.data.
+
+Training (SPEC section 4; the authors' `inception_preprocessing.py`):
+a random crop chosen by `sample_distorted_bounding_box` (at least 10% of the
+image covered, aspect ratio 3/4..4/3, area 5..100%, 100 attempts, the whole
+image when no attempt fits), bilinear resize to the input size, random
+left-right flip, colour distortion (brightness, saturation, hue, contrast in
+one of two orders), clip to [0, 1], scale to [-1, 1].
+
+Evaluation: the central 87.5% of the image, bilinear resize, scale to [-1, 1].
+
+All randomness is stateless and comes from one `seed` per image (a [2] int
+tensor), so a seeded pipeline gives the same augmentations whatever the
+parallelism. Functions named `*_encoded_*` take JPEG/PNG/GIF/BMP bytes and
+use the JPEG decode-and-crop fast path; the others take decoded uint8
+[height, width, 3] images (Fashion-MNIST arrays). Any input size works (299,
+151, 79 for Table 2; 32..96 for small runs).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from inception.data import decoding
+
+# SPEC section 4: the random crop of the training preprocessing.
+MIN_OBJECT_COVERED = 0.1
+ASPECT_RATIO_RANGE = (3.0 / 4.0, 4.0 / 3.0)
+AREA_RANGE = (0.05, 1.0)
+MAX_ATTEMPTS = 100
+
+# SPEC section 4: colour distortion strengths.
+MAX_BRIGHTNESS_DELTA = 32.0 / 255.0
+SATURATION_RANGE = (0.5, 1.5)
+MAX_HUE_DELTA = 0.2
+CONTRAST_RANGE = (0.5, 1.5)
+
+# SPEC section 4: evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
+CENTRAL_FRACTION = 0.875
+
+
+# -- crop windows: [offset_y, offset_x, height, width] for an image of shape [h, w]
+
+
+def random_crop_window(image_shape: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """The training crop: `sample_distorted_bounding_box` with the paper's ranges.
+
+    No bounding box is given, so the whole image is the object that the crop
+    must cover 10% of; when none of the 100 attempts fits, the whole image.
+    """
+    height_width_channels = tf.concat([tf.cast(image_shape, tf.int32), [3]], axis=0)
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+        height_width_channels,
+        bounding_boxes=tf.zeros([1, 0, 4]),
+        seed=seed,
+        min_object_covered=MIN_OBJECT_COVERED,
+        aspect_ratio_range=ASPECT_RATIO_RANGE,
+        area_range=AREA_RANGE,
+        max_attempts=MAX_ATTEMPTS,
+        use_image_if_no_bounding_boxes=True,
+    )
+    return tf.stack([begin[0], begin[1], size[0], size[1]])
+
+
+def central_crop_window(image_shape: tf.Tensor, fraction: float = CENTRAL_FRACTION) -> tf.Tensor:
+    """The evaluation crop, with the offsets `tf.image.central_crop` uses."""
+    shape = tf.cast(image_shape, tf.float32)
+    offset = tf.cast((shape - shape * fraction) / 2.0, tf.int32)
+    size = tf.cast(image_shape, tf.int32) - 2 * offset
+    return tf.concat([offset, size], axis=0)
+
+
+# -- the steps after the crop
+
+
+def to_unit_range(image: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] -> float32 [0, 1]."""
+    return tf.image.convert_image_dtype(image, tf.float32)
+
+
+def to_signed_unit_range(image: tf.Tensor) -> tf.Tensor:
+    """[0, 1] -> [-1, 1], the network's input range (SPEC section 4)."""
+    return (image - 0.5) * 2.0
+
+
+def resize(image: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Bilinear resize to a square `image_size`, as the paper (no antialiasing)."""
+    return tf.image.resize(image, [image_size, image_size], method="bilinear")
+
+
+def distort_color(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Brightness, saturation, hue and contrast in one of two random orders.
+
+    The orders are those of the authors' `distort_color` (ordering 0 and 1):
+    brightness-saturation-hue-contrast, or saturation-brightness-contrast-hue.
+    `image` is float in [0, 1]; the result may leave [0, 1] (clip after).
+    """
+    order_seed, brightness_seed, saturation_seed, hue_seed, contrast_seed = tf.unstack(
+        tf.random.experimental.stateless_split(seed, 5)
+    )
+
+    def brightness(x):
+        return tf.image.stateless_random_brightness(x, MAX_BRIGHTNESS_DELTA, brightness_seed)
+
+    def saturation(x):
+        return tf.image.stateless_random_saturation(x, *SATURATION_RANGE, saturation_seed)
+
+    def hue(x):
+        return tf.image.stateless_random_hue(x, MAX_HUE_DELTA, hue_seed)
+
+    def contrast(x):
+        return tf.image.stateless_random_contrast(x, *CONTRAST_RANGE, contrast_seed)
+
+    first_order = tf.random.stateless_uniform([], order_seed) < 0.5
+    return tf.cond(
+        first_order,
+        lambda: contrast(hue(saturation(brightness(image)))),
+        lambda: hue(contrast(brightness(saturation(image)))),
+    )
+
+
+def finish_for_train(
+    crop: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
+) -> tf.Tensor:
+    """Resize, flip, colour distortion, clip and scale: training after the crop.
+
+    `color_distortion=False` (DataConfig.train_augmentation) keeps only the
+    random crop and flip, for tiny grey inputs where colour has no meaning.
+    """
+    flip_seed, color_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    image = resize(to_unit_range(crop), image_size)
+    image = tf.image.stateless_random_flip_left_right(image, flip_seed)
+    if color_distortion:
+        image = distort_color(image, color_seed)
+    image = tf.clip_by_value(image, 0.0, 1.0)
+    return to_signed_unit_range(image)
+
+
+def finish_for_eval(crop: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Resize and scale: evaluation after the central crop."""
+    return to_signed_unit_range(resize(to_unit_range(crop), image_size))
+
+
+# -- whole preprocessing, from decoded pixels or from encoded bytes
+
+
+def _crop_and_rest_seeds(seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    crop_seed, rest_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    return crop_seed, rest_seed
+
+
+def preprocess_for_train(
+    image: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
+) -> tf.Tensor:
+    """uint8 [h, w, 3] -> float32 [image_size, image_size, 3] in [-1, 1], augmented."""
+    crop_seed, rest_seed = _crop_and_rest_seeds(seed)
+    window = random_crop_window(tf.shape(image)[:2], crop_seed)
+    crop = decoding.crop_to_window(image, window)
+    return finish_for_train(crop, image_size, rest_seed, color_distortion)
+
+
+def preprocess_encoded_for_train(
+    encoded: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
+) -> tf.Tensor:
+    """Image bytes -> the same as `preprocess_for_train`, decoding only the crop."""
+    crop_seed, rest_seed = _crop_and_rest_seeds(seed)
+    crop = decoding.decode_window_rgb(
+        encoded, lambda shape: random_crop_window(shape, crop_seed)
+    )
+    return finish_for_train(crop, image_size, rest_seed, color_distortion)
+
+
+def preprocess_for_eval(image: tf.Tensor, image_size: int) -> tf.Tensor:
+    """uint8 [h, w, 3] -> float32 [image_size, image_size, 3] in [-1, 1]."""
+    crop = decoding.crop_to_window(image, central_crop_window(tf.shape(image)[:2]))
+    return finish_for_eval(crop, image_size)
+
+
+def preprocess_encoded_for_eval(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Image bytes -> the same as `preprocess_for_eval`, decoding only the crop."""
+    crop = decoding.decode_window_rgb(encoded, central_crop_window)
+    return finish_for_eval(crop, image_size)
