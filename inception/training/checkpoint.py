@@ -1,0 +1,99 @@
+"""The training state on disk: what a preempted run resumes from (SPEC section 5).
+
+One `tf.train.Checkpoint` holds the model (weights and batch-norm statistics),
+the optimizer (step counter, slots and the moving averages used for
+evaluation) and the dropout random-number state. `tf.train.CheckpointManager`
+writes it: the index file that names the latest checkpoint is replaced only
+after the new checkpoint is complete, so a process killed while saving
+leaves the previous checkpoint as the latest.
+
+Keras' BackupAndRestore is not used: it restores only the epoch, not the
+position inside it, and its `.weights.h5` omits the dropout RNG state, so a
+resumed run would not finish with the same weights.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Optional
+
+import keras
+import tensorflow as tf
+
+from inception.training import distribute
+
+CHECKPOINT_PREFIX = "ckpt"
+
+
+def _rng_states(model: keras.Model) -> list:
+    # Keras does not save SeedGenerator states (dropout masks) with the weights.
+    return [v for v in model.non_trainable_variables if v.name == "seed_generator_state"]
+
+
+def all_finite(model: keras.Model) -> bool:
+    """True when every weight of the model and of its optimizer is finite."""
+    variables = [v for v in model.variables + model.optimizer.variables
+                 if keras.backend.is_float_dtype(v.dtype)]
+    return bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables]))
+
+
+class TrainingCheckpoint:
+    """Save and restore the whole training state of a compiled model.
+
+    Under MultiWorkerMirroredStrategy every worker saves (TF's rule: the save
+    may involve collective ops) but only the chief's copy, in `directory`, is
+    kept; the others write to a scratch directory that is then removed. Every
+    worker restores from `directory`, which must therefore be shared storage
+    on a real cluster.
+    """
+
+    def __init__(self, model: keras.Model, directory: str, *, chief: bool = True,
+                 worker: int = 0, max_to_keep: int = 3,
+                 strategy: Optional[tf.distribute.Strategy] = None):
+        if model.optimizer is None:
+            raise ValueError("Compile the model before checkpointing it.")
+        model.optimizer.build(model.trainable_variables)  # so that slots restore at once
+        self.model = model
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.directory = directory
+        self._chief = chief
+        self._save_directory = directory if chief else os.path.join(directory, f".worker-{worker}")
+        self.saved_step: Optional[int] = None  # the step this process last saved or restored
+        self._checkpoint = tf.train.Checkpoint(
+            model=model, optimizer=model.optimizer, rng=_rng_states(model))
+        self._manager = tf.train.CheckpointManager(
+            self._checkpoint, self._save_directory, max_to_keep=max_to_keep,
+            checkpoint_name=CHECKPOINT_PREFIX)
+
+    @property
+    def step(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
+
+    @property
+    def latest(self) -> Optional[str]:
+        """The chief's latest complete checkpoint, or None."""
+        return tf.train.latest_checkpoint(self.directory)
+
+    def restore_latest(self) -> int:
+        """Restore the latest checkpoint if there is one; returns its step (else 0)."""
+        latest = self.latest
+        if latest is None:
+            return 0
+        self._checkpoint.restore(latest).assert_existing_objects_matched()
+        self.saved_step = self.step
+        return self.step
+
+    def save(self) -> str:
+        """Save at the current step; returns the checkpoint's path.
+
+        Batch-norm moving statistics are first averaged over replicas (see
+        `distribute.average_batch_norm_statistics`), so the checkpoint does
+        not depend on which replica's copy is read.
+        """
+        distribute.average_batch_norm_statistics(self.model, self.strategy)
+        path = self._manager.save(checkpoint_number=self.step)
+        self.saved_step = self.step
+        if not self._chief:
+            shutil.rmtree(self._save_directory, ignore_errors=True)
+        return path

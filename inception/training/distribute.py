@@ -1,0 +1,168 @@
+"""Replicas: one machine's GPUs, N logical CPU devices, or several workers (SPEC section 5).
+
+All strategies are synchronous: every step, each replica computes gradients
+on its own `per_replica_batch` examples, the gradients are summed across
+replicas, and every replica applies the same update. Batch-norm statistics
+stay per replica (plain Keras BatchNormalization under tf.distribute), as in
+the paper's setup of 50 replicas with batch 32.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import tensorflow as tf
+
+from inception.config import DistributeConfig
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+
+
+def configure_cpu_replicas(count: int) -> list:
+    """Split the CPU into `count` logical devices; returns their names.
+
+    Must run before TensorFlow initialises its devices (before the first op);
+    calling it again with the same count is fine.
+    """
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu)
+    if current is None or len(current) != count:
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"Cannot split the CPU into {count} logical devices: TensorFlow has already "
+                "initialised its devices in this process. Set DistributeConfig.cpu_replicas in a "
+                "fresh process, before any TensorFlow op runs.") from error
+    return [device.name for device in tf.config.list_logical_devices("CPU")]
+
+
+def _cluster_workers() -> int:
+    """Tasks in TF_CONFIG's cluster (0 without TF_CONFIG)."""
+    cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    return sum(len(tasks) for tasks in cluster.values())
+
+
+def strategy_kind(dist: DistributeConfig) -> str:
+    """Resolve "auto": TF_CONFIG with several tasks -> multi_worker; logical CPUs or GPUs -> mirrored."""
+    if dist.strategy not in STRATEGIES:
+        raise ValueError(f"DistributeConfig.strategy must be one of {STRATEGIES}; got {dist.strategy!r}")
+    if dist.strategy != "auto":
+        return dist.strategy
+    if _cluster_workers() > 1:
+        return "multi_worker"
+    if dist.cpu_replicas or tf.config.list_physical_devices("GPU"):
+        return "mirrored"
+    return "default"
+
+
+def build_strategy(dist: DistributeConfig) -> tf.distribute.Strategy:
+    """The tf.distribute strategy for `dist`. Call it first thing in a process.
+
+    MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG and, like the
+    logical CPU split, must be created before TensorFlow runs any op.
+    """
+    kind = strategy_kind(dist)
+    if kind == "multi_worker":
+        if dist.cpu_replicas:
+            raise ValueError("cpu_replicas splits one machine; with multi_worker each worker is one replica "
+                             "(or its GPUs).")
+        _average_multi_worker_logs_over_replicas()
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if kind == "mirrored":
+        devices = configure_cpu_replicas(dist.cpu_replicas) if dist.cpu_replicas else None
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if dist.cpu_replicas:
+        raise ValueError(f"cpu_replicas={dist.cpu_replicas} needs the 'mirrored' (or 'auto') strategy.")
+    return tf.distribute.get_strategy()
+
+
+def _average_multi_worker_logs_over_replicas() -> None:
+    """Work around keras-team/keras#20585 (open in Keras 3.15): fit fails on several workers.
+
+    After each step Keras averages the per-replica loss and metrics with
+    `strategy.reduce("MEAN", value, axis=0)` under MultiWorkerMirroredStrategy,
+    which fails for those scalars. This averages them over the replicas
+    (axis=None) instead; other strategies and reductions are left to Keras.
+    Patches one function of Keras' TensorFlow trainer; idempotent.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    keras_reduce = keras_trainer.reduce_per_replica
+    if getattr(keras_reduce, "averages_over_replicas", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return tf.nest.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
+        return keras_reduce(values, strategy, reduction)
+
+    reduce_per_replica.averages_over_replicas = True
+    keras_trainer.reduce_per_replica = reduce_per_replica
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """True on the one worker that writes the run's files (always, on one machine)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def num_workers(strategy: tf.distribute.Strategy) -> int:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 1
+    cluster = resolver.cluster_spec().as_dict()
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+
+
+def worker_id(strategy: tf.distribute.Strategy) -> int:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return int(resolver.task_id or 0) if resolver is not None and resolver.task_type else 0
+
+
+def global_batch_size(strategy: tf.distribute.Strategy, per_replica_batch: int) -> int:
+    return per_replica_batch * strategy.num_replicas_in_sync
+
+
+def average_batch_norm_statistics(model, strategy: tf.distribute.Strategy) -> None:
+    """Give every replica the mean over replicas of each batch-norm moving statistic.
+
+    Each replica normalises with its own batch's statistics and updates its
+    own copy of the moving averages (Keras 3 BatchNormalization under
+    tf.distribute); reads in cross-replica context, e.g. when saving, see the
+    first replica's copy only, and other workers' copies drift apart. The
+    trainer calls this before every checkpoint and evaluation so that all
+    replicas and workers hold, and save, the same statistics: the average
+    over all replicas' data (what Keras 2 returned on read). Training itself
+    never reads them.
+    """
+    statistics = [v for v in model.non_trainable_variables
+                  if v.name in ("moving_mean", "moving_variance")]
+    if strategy.num_replicas_in_sync == 1 or not statistics:
+        return
+
+    def replace_by_mean():
+        context = tf.distribute.get_replica_context()
+        # This replica's copies; tf.identity gives each a device, which
+        # MultiWorkerMirroredStrategy's all-reduce needs (a bare read has none).
+        local = [tf.identity(v) for v in statistics]
+        means = context.all_reduce(tf.distribute.ReduceOp.MEAN, local)
+        for variable, mean in zip(statistics, means):
+            variable.assign(mean)  # each replica writes its own copy
+
+    tf.function(lambda: strategy.run(replace_by_mean))()
+
+
+def distribute_dataset(strategy: tf.distribute.Strategy, dataset_fn):
+    """`dataset_fn(input_context)` run once per input pipeline (one per worker).
+
+    Each pipeline reads its own part of the data and yields per-replica
+    batches (`input_context.get_per_replica_batch_size(global_batch)`).
+    """
+    return strategy.distribute_datasets_from_function(dataset_fn)

@@ -1,0 +1,235 @@
+"""The paper's optimizers with TensorFlow-1 semantics (paper section 8, SPEC 3).
+
+Both are `keras.optimizers.Optimizer`s, so they work with `model.compile` and
+`model.fit`. What Keras does not do, and this module adds:
+
+- TF1 update rules (TF1's own kernels). Keras' RMSprop starts the mean-square slot at 0 and puts
+  epsilon outside the square root; with the paper's epsilon of 1.0 that is a
+  different optimizer. Keras' SGD folds the learning rate into the momentum
+  accumulator; TF1's MomentumOptimizer does not.
+- Clipping the aggregated gradient. Keras clips each replica's gradient before
+  the all-reduce (`_clip_gradients` runs before `_backend_update_step`), so
+  with R replicas the global norm of the applied update can reach R times the
+  threshold. Here the gradients are summed across replicas first, then
+  clipped, as TF1's synchronous replicas did.
+- TF1's parameter averaging, `ExponentialMovingAverage(decay, num_updates=t)`
+  (see `ema.py`), kept in optimizer slots so that it is checkpointed with the
+  optimizer and updated on the device that holds each variable. Keras'
+  `use_ema` has no warm-up and overwrites the model's weights at the end of
+  `fit`; here the model keeps its raw weights and `ema.ema_weights(model)`
+  swaps the averages in for evaluation and export.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from inception.training import ema
+
+
+def _copy_of(variable):
+    """An initializer giving the variable's current value (TF1 starts shadows there)."""
+
+    def initializer(shape, dtype=None):
+        return ops.cast(ops.convert_to_tensor(variable), dtype or variable.dtype)
+
+    return initializer
+
+
+# The update rules run TensorFlow's own training kernels, the ones TF1's
+# optimizers call: exactly TF1's arithmetic (bit for bit), and one graph op
+# per variable instead of a dozen, which keeps the training graph small.
+
+
+def _handle(variable):
+    """The resource handle of a Keras or tf variable (the local copy inside a strategy update)."""
+    if isinstance(variable, keras.Variable):
+        variable = variable.value  # the tf.Variable inside
+    return variable.handle
+
+
+def _like(value, variable):
+    return ops.cast(value, variable.dtype)
+
+
+def _dense(gradient, variable):
+    return ops.cast(tf.convert_to_tensor(gradient), variable.dtype)
+
+
+def _sum_over_replicas(grads):
+    """All-reduce (sum) the per-replica gradients; the identity outside `strategy.run`.
+
+    Keras scales each replica's loss by 1/R, so the sum is the gradient of the
+    mean loss over the global batch.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return list(grads)
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
+
+
+class TF1Optimizer(keras.optimizers.Optimizer):
+    """Base of the paper's optimizers: aggregated clipping and TF1 averaging.
+
+    Subclasses create their slots in `build_slots` and implement the update
+    rule in `apply_rule`; everything else is Keras.
+
+    Args:
+        learning_rate: float or `keras.optimizers.schedules.LearningRateSchedule`.
+        global_clipnorm: clip the all-reduced gradient to this global norm.
+        ema_decay: keep TF1 moving averages of the trainable variables with
+            this maximum decay (0.9999 in the paper); None keeps none.
+    """
+
+    def __init__(self, learning_rate, *, global_clipnorm: Optional[float] = None,
+                 ema_decay: Optional[float] = None, name: Optional[str] = None, **kwargs):
+        if kwargs.get("use_ema"):
+            raise ValueError("Use `ema_decay` (TF1 averaging with warm-up), not Keras' `use_ema`.")
+        if kwargs.get("gradient_accumulation_steps"):
+            raise ValueError("Gradient accumulation would bypass the cross-replica clipping.")
+        super().__init__(learning_rate=learning_rate, global_clipnorm=global_clipnorm,
+                         name=name, **kwargs)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1); got {ema_decay}")
+        self.ema_decay = ema_decay
+
+    # -- slots -------------------------------------------------------------
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.build_slots(variables)
+        self._averages = []
+        if self.ema_decay is not None:
+            self._averages = [
+                self.add_variable_from_reference(v, "average", initializer=_copy_of(v))
+                for v in variables
+            ]
+
+    def build_slots(self, variables):
+        raise NotImplementedError
+
+    def average_of(self, variable):
+        """The moving average (a variable) of one of the model's trainable variables."""
+        if self.ema_decay is None:
+            raise ValueError("This optimizer keeps no moving averages (ema_decay=None).")
+        return self._averages[self._get_variable_index(variable)]
+
+    @property
+    def learning_rate_schedule(self):
+        """The schedule itself (Keras' `learning_rate` is its value at the current step)."""
+        return self._learning_rate
+
+    @property
+    def has_averages(self) -> bool:
+        return self.ema_decay is not None
+
+    # -- one step ----------------------------------------------------------
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        # Sum across replicas *before* Keras clips (see the module docstring).
+        super()._backend_apply_gradients(_sum_over_replicas(grads), trainable_variables)
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        # The TF backend would all-reduce here, after clipping; already done above.
+        return list(grads_and_vars)
+
+    def update_step(self, gradient, variable, learning_rate):
+        self.apply_rule(gradient, variable, learning_rate)
+        if self.ema_decay is not None:
+            self._update_average(variable)
+
+    def apply_rule(self, gradient, variable, learning_rate):
+        raise NotImplementedError
+
+    def _update_average(self, variable):
+        """TF1 `assign_moving_average`: avg -= (1 - decay) * (avg - var).
+
+        t is the number of updates before this one (TF1's `global_step` as the
+        step reads it), so the first update uses decay min(d, 1/10).
+        """
+        average = self.average_of(variable)
+        decay = ema.tf1_decay(ops.cast(self.iterations, variable.dtype), self.ema_decay)
+        tf.raw_ops.ResourceApplyGradientDescent(
+            var=_handle(average), alpha=1.0 - decay,
+            delta=ops.subtract(average, variable))
+
+    def get_config(self):
+        config = super().get_config()
+        config["ema_decay"] = self.ema_decay
+        for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency",
+                    "gradient_accumulation_steps"):
+            config.pop(key, None)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="inception")
+class TF1RMSProp(TF1Optimizer):
+    """RMSProp as `tf.compat.v1.train.RMSPropOptimizer` (paper section 8).
+
+        ms  <- decay * ms + (1 - decay) * g^2        (ms starts at 1.0)
+        mom <- momentum * mom + lr * g / sqrt(ms + epsilon)
+        var <- var - mom
+
+    Paper values: decay 0.9, momentum 0.9, epsilon 1.0.
+    """
+
+    def __init__(self, learning_rate=0.045, decay: float = 0.9, momentum: float = 0.9,
+                 epsilon: float = 1.0, **kwargs):
+        kwargs.setdefault("name", "tf1_rmsprop")
+        super().__init__(learning_rate, **kwargs)
+        self.decay = decay
+        self.momentum = momentum
+        self.epsilon = epsilon
+
+    def build_slots(self, variables):
+        self._mean_squares = [
+            self.add_variable_from_reference(v, "rms", initializer="ones") for v in variables
+        ]
+        self._momenta = [self.add_variable_from_reference(v, "momentum") for v in variables]
+
+    def apply_rule(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyRMSProp(
+            var=_handle(variable), ms=_handle(self._mean_squares[index]),
+            mom=_handle(self._momenta[index]), lr=_like(learning_rate, variable),
+            rho=_like(self.decay, variable), momentum=_like(self.momentum, variable),
+            epsilon=_like(self.epsilon, variable), grad=_dense(gradient, variable))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(decay=self.decay, momentum=self.momentum, epsilon=self.epsilon)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="inception")
+class TF1Momentum(TF1Optimizer):
+    """Momentum SGD as `tf.compat.v1.train.MomentumOptimizer` (Table 3, first row).
+
+        accum <- momentum * accum + g
+        var   <- var - lr * accum
+    """
+
+    def __init__(self, learning_rate=0.045, momentum: float = 0.9, **kwargs):
+        kwargs.setdefault("name", "tf1_momentum")
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = momentum
+
+    def build_slots(self, variables):
+        self._accumulators = [self.add_variable_from_reference(v, "momentum") for v in variables]
+
+    def apply_rule(self, gradient, variable, learning_rate):
+        accumulator = self._accumulators[self._get_variable_index(variable)]
+        tf.raw_ops.ResourceApplyMomentum(
+            var=_handle(variable), accum=_handle(accumulator), lr=_like(learning_rate, variable),
+            grad=_dense(gradient, variable), momentum=_like(self.momentum, variable))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(momentum=self.momentum)
+        return config

@@ -1,0 +1,92 @@
+"""What a run writes to its working directory, and the run config as JSON.
+
+    workdir/
+      config.json           the ExperimentConfig, written before training
+      checkpoints/          training state (TrainingCheckpoint): resume from here
+      tensorboard/          Keras TensorBoard logs (train/ and validation/)
+      history.jsonl         one line per log interval: step, loss, accuracies, lr
+      final.weights.h5      the trained weights used for evaluation (EMA if kept)
+      final_raw.weights.h5  the raw training weights at the end
+      results.json          what train_and_evaluate returned
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+from inception import config as config_lib
+from inception.config import ExperimentConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPaths:
+    workdir: str
+
+    def _join(self, name: str) -> str:
+        return os.path.join(self.workdir, name)
+
+    @property
+    def config(self) -> str:
+        return self._join("config.json")
+
+    @property
+    def checkpoints(self) -> str:
+        return self._join("checkpoints")
+
+    @property
+    def tensorboard(self) -> str:
+        return self._join("tensorboard")
+
+    @property
+    def history(self) -> str:
+        return self._join("history.jsonl")
+
+    @property
+    def final_weights(self) -> str:
+        return self._join("final.weights.h5")
+
+    @property
+    def final_raw_weights(self) -> str:
+        return self._join("final_raw.weights.h5")
+
+    @property
+    def results(self) -> str:
+        return self._join("results.json")
+
+
+def read_config(workdir: str) -> ExperimentConfig:
+    with open(RunPaths(workdir).config) as f:
+        return ExperimentConfig.from_json(f.read())
+
+
+def write_config(config: ExperimentConfig, workdir: str) -> str:
+    """Write config.json; refuse if the directory holds a different run's config.
+
+    A resumed run must use the config its checkpoints were made with.
+    """
+    paths = RunPaths(workdir)
+    os.makedirs(workdir, exist_ok=True)
+    if os.path.exists(paths.config):
+        previous = read_config(workdir)
+        changes = config_lib.diff(previous, config)
+        if changes:
+            raise ValueError(
+                f"{workdir} holds a run with a different config ({changes}); "
+                "use a new workdir, or the same config to resume.")
+    _write_atomically(paths.config, config.to_json())
+    return paths.config
+
+
+def write_results(results: dict, workdir: str) -> str:
+    path = RunPaths(workdir).results
+    _write_atomically(path, json.dumps(results, indent=2, sort_keys=True))
+    return path
+
+
+def _write_atomically(path: str, text: str) -> None:
+    temporary = path + ".tmp"
+    with open(temporary, "w") as f:
+        f.write(text + "\n")
+    os.replace(temporary, path)
