@@ -1,0 +1,325 @@
+"""SavedModel export for TF Serving (SPEC section 6).
+
+    model = inception.export.load_trained_model("runs/table3_rmsprop")
+    path = inception.export.export_savedmodel(model, "exported/inception")
+    # -> "exported/inception/1", ready for `tensorflow_model_server`
+
+The SavedModel has two signatures, both with the moving-average (EMA)
+weights, without the auxiliary head, and without Python in the graph:
+
+- `serving_default`: `images`, tf.string [B], encoded JPEG/PNG/GIF/BMP
+  bytes, the form TF Serving's REST API delivers from `{"b64": ...}`. Each
+  image is decoded to RGB and given the evaluation preprocessing of the
+  input pipeline (central 87.5% crop, bilinear resize, [-1, 1]) in the graph.
+- `predict_images`: `images`, float32 [B, H, W, 3], already in [-1, 1].
+
+Both return `probabilities` float32 [B, K], the top-5 `classes` int32 [B, 5]
+and their `top_probabilities` float32 [B, 5] (top-K when K < 5), and
+`class_names` string [B, 5] when class names are given.
+
+Bad requests fail with InvalidArgument, never a crash of the server:
+undecodable or empty bytes (the decoder's error), an empty batch, a wrong
+shape, pixels outside [-1, 1] (checks in the graph), a wrong dtype (refused
+by the signature). Only Python callers of the restored functions
+(`loaded.serving_default(...)`, not `loaded.signatures[...]`) see a wrong
+dtype as a TypeError, when the arguments are bound.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Optional, Sequence, Union
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from inception.data import preprocessing
+from inception.model import without_aux
+from inception.training import ema
+from inception.training.recipe import recipe_from_config
+from inception.training.trainer import build_model, final_weights_path
+from inception.training.trainer import load_trained_model as trainer_load_trained_model
+from inception.training.workdir import RunPaths, read_config
+
+SERVING_SIGNATURE = "serving_default"
+IMAGES_SIGNATURE = "predict_images"
+INPUT_NAME = "images"
+TOP_K = 5
+# predict_images accepts pixels this far outside [-1, 1] (resize round-off).
+RANGE_TOLERANCE = 1e-3
+
+ModelOrPath = Union[keras.Model, str, os.PathLike]
+
+
+# -- loading a trained model
+
+
+def has_moving_averages(model: keras.Model) -> bool:
+    """Whether the model's optimizer holds EMA weights (it was trained with the recipe)."""
+    return ema.has_averages(model) and model.optimizer.built
+
+
+def _warn_if_no_averages(model: keras.Model) -> None:
+    if not has_moving_averages(model):
+        logging.warning("Model %r has no moving averages of its weights (not trained with the "
+                        "recipe's optimizer); using its weights as they are.", model.name)
+
+
+def _averaged(model: keras.Model, use_ema: bool) -> keras.Model:
+    """`model`, holding its moving averages from now on when `use_ema` and it has them."""
+    if use_ema:
+        _warn_if_no_averages(model)
+        if has_moving_averages(model):
+            ema.assign_ema_weights(model)
+    return model
+
+
+def _is_run_directory(path: str) -> bool:
+    return os.path.isfile(RunPaths(path).config)
+
+
+def _run_of_checkpoint(prefix: str) -> Optional[str]:
+    """The run directory of `<run>/checkpoints/ckpt-N` (given as its prefix), if it is one."""
+    if not os.path.isfile(prefix + ".index"):
+        return None
+    run = os.path.dirname(os.path.dirname(os.path.abspath(prefix)))
+    return run if _is_run_directory(run) else None
+
+
+def _from_training_checkpoint(run: str, prefix: str, use_ema: bool) -> keras.Model:
+    """The run's network with the weights (and averages) of one training checkpoint.
+
+    The model is compiled with the run's recipe only to create the optimizer
+    slots that hold the averages; the learning-rate schedule plays no part.
+    """
+    config = read_config(run)
+    model = build_model(config.model)
+    model.compile(**recipe_from_config(config.recipe, steps_per_epoch=1,
+                                       has_aux=isinstance(model.output, dict)))
+    model.optimizer.build(model.trainable_variables)
+    # expect_partial: the checkpoint also holds the dropout RNG state, not needed here.
+    tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
+        prefix).assert_existing_objects_matched().expect_partial()
+    return _averaged(model, use_ema)
+
+
+def _from_run_directory(run: str, use_ema: bool) -> keras.Model:
+    """A finished run's final weights; an unfinished run's latest checkpoint."""
+    paths = RunPaths(run)
+    if os.path.isfile(final_weights_path(run, use_ema)):
+        return trainer_load_trained_model(run, use_ema=use_ema)
+    latest = tf.train.latest_checkpoint(paths.checkpoints)
+    if latest is None:
+        final = os.path.basename(final_weights_path(run, use_ema))
+        raise FileNotFoundError(f"The run {run!r} has neither final weights ({final}) nor checkpoints")
+    logging.warning("The run %r has no final weights; using its latest checkpoint %s", run, latest)
+    return _from_training_checkpoint(run, latest, use_ema)
+
+
+def _from_keras_file(path: str, use_ema: bool) -> keras.Model:
+    """A `model.save("....keras")` file; its optimizer holds the averages, if any."""
+    return _averaged(keras.saving.load_model(path), use_ema)
+
+
+def load_trained_model(path: Union[str, os.PathLike], use_ema: bool = True) -> keras.Model:
+    """Loads a trained model; with `use_ema` it holds the moving averages of its weights.
+
+    `path` is one of (SPEC section 6; what a run directory holds is
+    `inception.training.workdir`):
+      - a run directory of `train_and_evaluate`: its final weights
+        (`final.weights.h5`, or `final_raw.weights.h5` without `use_ema`), or,
+        when the run has not finished, its latest training checkpoint;
+      - a training checkpoint `<run>/checkpoints/ckpt-N`;
+      - a `.keras` file saved with `model.save` after `model.fit` (the optimizer
+        is restored with it because it holds the averages).
+    A model without averages (imported weights, a plain optimizer) keeps its
+    weights, with a warning.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        if not _is_run_directory(path):
+            raise FileNotFoundError(f"{path!r} is not a run directory (no config.json)")
+        return _from_run_directory(path, use_ema)
+    if path.endswith(".keras") and os.path.isfile(path):
+        return _from_keras_file(path, use_ema)
+    run = _run_of_checkpoint(path)
+    if run is not None:
+        return _from_training_checkpoint(run, path, use_ema)
+    if not os.path.exists(path) and not os.path.exists(path + ".index"):
+        raise FileNotFoundError(f"No run directory, checkpoint or model file at {path!r}")
+    raise ValueError(f"Cannot load {path!r}: pass a run directory, a training checkpoint "
+                     "(<run>/checkpoints/ckpt-N) or a .keras file")
+
+
+# -- the serving graph
+
+
+def next_version(output_dir: Union[str, os.PathLike]) -> int:
+    """1 + the highest integer-named version under `output_dir` (1 when there is none)."""
+    if not os.path.isdir(output_dir):
+        return 1
+    versions = [int(name) for name in os.listdir(output_dir)
+                if name.isdigit() and os.path.isdir(os.path.join(output_dir, name))]
+    return max(versions, default=0) + 1
+
+
+def _new_version_dir(output_dir: Union[str, os.PathLike], version: Optional[int]) -> str:
+    version = next_version(output_dir) if version is None else int(version)
+    if version < 1:
+        raise ValueError(f"version must be a positive integer, got {version}")
+    version_dir = os.path.join(os.fspath(output_dir), str(version))
+    if os.path.exists(version_dir):
+        raise FileExistsError(f"{version_dir} exists; choose another version or leave it out")
+    return version_dir
+
+
+def _classifier(model: keras.Model) -> keras.Model:
+    """The logits-only model: the auxiliary head only helps training."""
+    return without_aux(model) if isinstance(model.output, dict) else model
+
+
+def _input_size(classifier: keras.Model, image_size: Optional[int]) -> int:
+    height, width = classifier.input_shape[1:3]
+    if height != width:
+        raise ValueError(f"Expected a square input, the model takes {height}x{width}")
+    if image_size is None:
+        if height is None:
+            raise ValueError("The model's input size is not fixed; pass image_size")
+        return height
+    if height is not None and image_size != height:
+        raise ValueError(f"image_size={image_size}, but the model takes {height}x{height} images")
+    return image_size
+
+
+def _class_names_tensor(class_names: Optional[Sequence[str]], num_classes: int):
+    if class_names is None:
+        return None
+    if len(class_names) != num_classes:
+        raise ValueError(f"{len(class_names)} class names for a model with {num_classes} classes")
+    return tf.constant([str(name) for name in class_names], dtype=tf.string)
+
+
+def _checked(images: tf.Tensor, shape, assertions) -> tf.Tensor:
+    """`images` once its shape and the assertions are checked (InvalidArgument if not).
+
+    The signature's shape is not enforced when TF Serving feeds the graph, so
+    it is checked again when run: `tf.ensure_shape` is; `tf.rank` and friends
+    would be folded to the signature's static shape when traced.
+    """
+    images = tf.ensure_shape(images, shape)
+    with tf.control_dependencies([check(images) for check in assertions]):
+        return tf.identity(images)
+
+
+def _not_empty(signature: str):
+    def check(images):
+        return tf.debugging.assert_positive(
+            tf.shape(images)[0], message=f"{signature}: the batch is empty; send at least one image")
+    return check
+
+
+def _in_signed_unit_range(images):
+    return tf.debugging.assert_less_equal(
+        tf.reduce_max(tf.abs(images)), 1.0 + RANGE_TOLERANCE,
+        message=f"{IMAGES_SIGNATURE}: pixels must be finite and scaled to [-1, 1]")
+
+
+def _predictions(classifier: keras.Model, images: tf.Tensor, class_names) -> dict:
+    """Probabilities and the top-5 classes for a float batch in [-1, 1]."""
+    logits = classifier(images, training=False)
+    probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+    top = tf.math.top_k(probabilities, k=min(TOP_K, probabilities.shape[-1]))
+    outputs = {"probabilities": probabilities, "classes": top.indices,
+               "top_probabilities": top.values}
+    if class_names is not None:
+        outputs["class_names"] = tf.gather(class_names, top.indices)
+    return outputs
+
+
+def _build_archive(classifier: keras.Model, image_size: int, class_names) -> keras.export.ExportArchive:
+    """Both signatures as endpoints of a Keras ExportArchive (traced here, once)."""
+    pixels = tf.TensorSpec([image_size, image_size, 3], tf.float32)
+
+    def serve_encoded_images(images):
+        images = _checked(images, [None], [_not_empty(SERVING_SIGNATURE)])
+        # The input pipeline's own evaluation preprocessing, per image (sizes differ).
+        batch = tf.map_fn(lambda encoded: preprocessing.preprocess_encoded_for_eval(encoded, image_size),
+                          images, fn_output_signature=pixels)
+        return _predictions(classifier, batch, class_names)
+
+    def predict_images(images):
+        images = _checked(images, [None, image_size, image_size, 3],
+                          [_not_empty(IMAGES_SIGNATURE), _in_signed_unit_range])
+        return _predictions(classifier, images, class_names)
+
+    archive = keras.export.ExportArchive()
+    archive.track(classifier)
+    archive.add_endpoint(SERVING_SIGNATURE, serve_encoded_images,
+                         input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_NAME)])
+    archive.add_endpoint(IMAGES_SIGNATURE, predict_images, input_signature=[
+        tf.TensorSpec([None, image_size, image_size, 3], tf.float32, name=INPUT_NAME)])
+    return archive
+
+
+def _write_atomically(archive: keras.export.ExportArchive, version_dir: str) -> None:
+    """Writes beside `version_dir`, then renames: TF Serving polls for new versions
+    and must never load a half-written one."""
+    parent = os.path.dirname(version_dir)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    try:
+        archive.write_out(staging, verbose=False)
+        os.rename(staging, version_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def export_savedmodel(
+    model_or_path: ModelOrPath,
+    output_dir: Union[str, os.PathLike],
+    *,
+    version: Optional[int] = None,
+    use_ema: bool = True,
+    image_size: Optional[int] = None,
+    class_names: Optional[Sequence[str]] = None,
+) -> str:
+    """Exports a SavedModel for TF Serving into `<output_dir>/<version>/` (SPEC section 6).
+
+    Args:
+      model_or_path: a Keras model from `inception_v3` (with or without the
+        auxiliary head), or a run directory, training checkpoint or `.keras`
+        file, loaded with `load_trained_model`.
+      output_dir: the model's base path for TF Serving.
+      version: the version directory; default 1 + the highest existing one.
+      use_ema: export the moving averages of the weights (the paper's
+        evaluation weights); the model keeps its raw weights afterwards.
+      image_size: the input side; default (and must equal) the model's.
+      class_names: K strings, added to the outputs as `class_names`.
+
+    Returns:
+      The version directory written.
+
+    Raises:
+      FileExistsError: the version already exists (served versions are immutable).
+      ValueError: class names or image size that do not fit the model.
+    """
+    version_dir = _new_version_dir(output_dir, version)  # before the (slow) loading
+    if isinstance(model_or_path, keras.Model):
+        model = model_or_path
+        if use_ema and not has_moving_averages(model):
+            logging.info("Model %r keeps no moving averages; exporting its current weights "
+                         "(already averaged if it came from load_trained_model).", model.name)
+    else:
+        model = load_trained_model(model_or_path, use_ema=use_ema)
+    classifier = _classifier(model)
+    size = _input_size(classifier, image_size)
+    names = _class_names_tensor(class_names, classifier.output_shape[-1])
+    # Variable values are read when written out, so both happen with the averages in.
+    with ema.ema_weights(model, enabled=use_ema and has_moving_averages(model)):
+        _write_atomically(_build_archive(classifier, size, names), version_dir)
+    logging.info("Exported %s (signatures %s, %s)", version_dir, SERVING_SIGNATURE, IMAGES_SIGNATURE)
+    return version_dir
