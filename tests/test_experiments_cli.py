@@ -1,0 +1,50 @@
+"""experiments/table*.py: wrong rows, profiles and flags exit non-zero naming the valid choices."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from inception import rows
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(*args, timeout=120):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_wrong_row_exits_naming_the_tables_rows():
+    done = _run("experiments/table3.py", "--row", "rf79")  # a Table 2 row
+
+    assert done.returncode != 0
+    for name in rows.rows_of("table3") + ("all",):
+        assert name in done.stderr
+
+
+def test_wrong_profile_exits_naming_the_profiles():
+    done = _run("experiments/table2.py", "--profile", "huge")
+
+    assert done.returncode != 0
+    assert "small" in done.stderr and "imagenet" in done.stderr
+
+
+def test_unknown_flag_and_stray_argument_exit_non_zero():
+    assert _run("experiments/table4.py", "--rows", "crops12").returncode != 0
+    assert _run("experiments/table5.py", "ensemble4_crops144").returncode != 0
+
+
+@pytest.mark.slow
+def test_a_row_runs_from_the_command_line(tmp_path):
+    done = _run("experiments/table2.py", "--row", "rf79", "--workdir", str(tmp_path),
+                "--max_steps", "1", "--eval_examples", "4", timeout=600)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(tmp_path / "table2" / "rf79" / "result.json") as f:
+        result = json.load(f)
+    assert result["command"] == ("python experiments/table2.py --row rf79 --workdir "
+                                 f"{tmp_path} --max_steps 1 --eval_examples 4")
+    assert "`rf79`" in (tmp_path / "table2" / "README.md").read_text()
