@@ -84,10 +84,6 @@ def paper_recipe(steps_per_epoch: float, *, has_aux: bool = True, **overrides) -
                               steps_per_epoch, has_aux=has_aux)
 
 
-def has_aux_output(model: keras.Model) -> bool:
-    return isinstance(model.output, dict) and AUX_LOGITS in model.output
-
-
 def targets_for(model: keras.Model):
     """`Dataset.map` function from (images, labels) to what `model.fit` needs.
 
