@@ -24,6 +24,7 @@ from inception.config import ExperimentConfig, ModelConfig
 from inception.data import preprocessing
 from inception.training import ema_weights, paper_recipe, targets_for
 from inception.training.checkpoint import TrainingCheckpoint
+from inception.training.trainer import save_final_weights
 from inception.training.workdir import RunPaths, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -282,10 +283,7 @@ def run_dir(trained_model, tmp_path_factory):
         num_classes=NUM_CLASSES, input_size=IMAGE_SIZE, depth_multiplier=0.1, min_depth=8)), run)
     paths = RunPaths(run)
     TrainingCheckpoint(trained_model, paths.checkpoints).save()
-    weights_only = keras.Model(trained_model.inputs, trained_model.outputs)  # as trainer._save_final
-    weights_only.save_weights(paths.final_raw_weights)
-    with ema_weights(trained_model):
-        weights_only.save_weights(paths.final_weights)
+    save_final_weights(trained_model, paths)
     return run
 
 

@@ -175,11 +175,16 @@ def _save_final(run: TrainedRun) -> None:
     if run.checkpoint.saved_step != run.steps:  # not from the file system: all workers must agree
         run.checkpoint.save()
     if run.chief:
-        # A twin sharing the layers but not the optimizer: weights without slots.
-        weights_only = keras.Model(run.model.inputs, run.model.outputs)
-        weights_only.save_weights(run.paths.final_raw_weights)
-        with ema_weights(run.model, enabled=run.config.evaluation.use_ema):
-            weights_only.save_weights(run.paths.final_weights)
+        save_final_weights(run.model, run.paths, use_ema=run.config.evaluation.use_ema)
+
+
+def save_final_weights(model: keras.Model, paths: RunPaths, use_ema: bool = True) -> None:
+    """Write a run's `final.weights.h5` (moving averages) and `final_raw.weights.h5`."""
+    # A twin sharing the layers but not the optimizer: weights without slots.
+    weights_only = keras.Model(model.inputs, model.outputs)
+    weights_only.save_weights(paths.final_raw_weights)
+    with ema_weights(model, enabled=use_ema):
+        weights_only.save_weights(paths.final_weights)
 
 
 def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn] = None,
