@@ -16,7 +16,8 @@ Run:
 Small profile: as Table 3 (Fashion-MNIST, 1,250 steps, depth 0.25), with the
 smallest input each stem accepts, which keeps the grids after the stem equal:
 75x75 (rf299), 39x39 (rf151), 21x21 (rf79). rf299 needs Table 3's
-bn_auxiliary run (trained here if missing). About 5 minutes a trained row.
+bn_auxiliary run (trained here if missing). About 5-6 minutes a trained row
+on 2 CPU cores.
 
 Results: runs/table2/README.md.
 """

@@ -20,8 +20,9 @@ Run:
 Small profile (`inception.rows.small`): Fashion-MNIST, 20,000 training images,
 2 epochs of batch 32 (1,250 steps), input 75x75, depth multiplier 0.25,
 BN momentum 0.99, EMA decay 0.999; evaluation on the 10,000 test images.
-About 5 minutes a row on 2 CPU cores. Full profile: ImageNet, 100 epochs,
-50 replicas of 32: days on 50 GPUs.
+About 6-8 minutes a row on 2 (shared) CPU cores, data loading and evaluation
+included. Full profile: ImageNet, 100 epochs, 50 replicas of 32: days on 50
+GPUs.
 
 Results: runs/table3/README.md (the table and curves.png, every row's curve).
 """

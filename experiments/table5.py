@@ -10,9 +10,10 @@ averaged over the 4 models and the 144 crops.
 Run:
   python experiments/table5.py
 
-Small profile: as Table 3 per member (about 5 minutes each), evaluated on the
-first 250 test images (4 x 144 crops each). The members' single-crop errors
-give the seed-to-seed spread that any difference between rows must exceed.
+Small profile: as Table 3 per member (about 7 minutes each on 2 CPU cores),
+evaluated on the first 250 test images (4 x 144 crops each). The members'
+single-crop errors give the seed-to-seed spread that any difference between
+rows must exceed.
 
 Results: runs/table5/README.md (with every member's training curve).
 """
