@@ -1,0 +1,71 @@
+"""tools/benchmark.py: the helpers, and `--quick` end to end (no timings are checked)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tools import benchmark
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_candidates_run_in_alternation_and_steps_can_report_their_own_time():
+    order = []
+    calls = {"a": lambda: order.append("a"),
+             "b": lambda: (order.append("b"), benchmark.StepTimes(wall=2.0, cpu=3.0))[1]}
+    times = benchmark.interleaved(calls, repeats=3, warmup=1)
+    assert order == ["a", "b"] * 4
+    assert times["b"] == {"wall": [2.0] * 3, "cpu": [3.0] * 3}
+    assert len(times["a"]["wall"]) == 3
+
+
+def test_ratios_are_medians_of_neighbouring_calls():
+    times = {"base": {"wall": [1.0, 4.0, 2.0], "cpu": [2.0, 8.0, 4.0]},
+             "fast": {"wall": [0.5, 2.0, 1.0], "cpu": [1.0, 4.0, 2.0]}}
+    summary = benchmark.summarize(times, {"base": 8, "fast": 8}, "base", "images")
+    assert summary["fast"]["ratio_vs_baseline"] == 2.0  # every round, although the load varied 4x
+    assert summary["fast"]["cpu_ratio_vs_baseline"] == 2.0
+    assert summary["base"]["images_per_second"] == 4.0  # median of 8, 2, 4
+
+
+def test_fraction_of_peak_counts_two_flops_per_multiply_add_and_three_passes_for_training():
+    assert benchmark.fraction_of_peak(10.0, 5_000_000_000, 100e9) == 1.0
+    assert benchmark.fraction_of_peak(10.0, 5_000_000_000, 300e9, passes=3) == 1.0
+
+
+def test_peak_memory_increase_sees_a_temporary_allocation():
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("needs Linux /proc")
+
+    def allocate():
+        block = bytearray(64 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page
+
+    increase = benchmark.peak_memory_increase_mib(allocate)
+    assert increase is None or 60 <= increase < 200
+
+
+@pytest.mark.slow
+def test_quick_benchmark_writes_every_figure(tmp_path):
+    output = tmp_path / "benchmark.json"
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+    started = time.time()
+    result = subprocess.run([sys.executable, "tools/benchmark.py", "--quick", f"--json={output}"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    figures = json.loads(output.read_text())
+    for key in ("inference_ratio_vs_keras", "exported_inference_ratio_vs_keras", "training_ratio_vs_keras",
+                "pipeline_images_per_second_per_core", "distribution_overhead", "machine", "inference",
+                "training", "input_pipeline", "command", "started_utc"):
+        assert key in figures, key
+    assert figures["inference_ratio_vs_keras"] > 0 and figures["training_ratio_vs_keras"] > 0
+    paths = figures["inference"]["paths"]
+    assert {"keras_predict_on_batch", "folded_predict_on_batch", "folded_exported"} <= set(paths)
+    assert "int8" in paths and "int8_exported" in paths  # the phase runs with oneDNN
+    assert set(figures["inference"]["matmul_ops_per_second"]) == {"matmul_fp32", "matmul_bf16", "matmul_int8"}
+    assert figures["distribution_overhead"]["2"]["overhead_ratio"] > 0
+    print(f"quick benchmark: {time.time() - started:.0f} s")
