@@ -18,9 +18,10 @@ machine shared with other work only such ratios are steady. Measured:
 - the machine's matrix-multiply rate (fp32, bf16, int8) in the same rounds,
   so that every throughput is also a fraction of what the cores can do:
   images/s x multiply-adds x 2 (x 3 for training) / fp32 matmul FLOP/s;
-- peak memory: how far each call raises the process's resident-set high-water
-  mark (VmHWM, reset before the call) above its resident set before the
-  call, i.e. the working memory of one batch on top of the loaded weights;
+- peak memory: the resident-set high-water mark (VmHWM) of a fresh process
+  that builds one path and runs two batches through it, also over the same
+  process's resident set before the build (a process per path: TensorFlow's
+  allocators keep freed memory, which would hide later peaks in one process);
 - the training input pipeline's images/s per core
   (`tools.benchmark_input.measure_input_throughput`);
 - with `--agreement_model`, the top-1 agreement of the fast paths with fp32 on
@@ -28,20 +29,20 @@ machine shared with other work only such ratios are steady. Measured:
 - distribution overhead: one global step on R logical CPU replicas against R
   single-replica steps, R = 2, 8, 50, for the test-sized model.
 
-Phases run in child processes: the logical-device split and TensorFlow's
-oneDNN switch (int8 needs TF_ENABLE_ONEDNN_OPTS=1) are fixed when TensorFlow
-starts. Both models of a comparison always share one process and so one
-TensorFlow configuration; a second phase with TensorFlow's default (oneDNN
-off in this build) repeats the fp32 comparisons. `run_benchmark` is the
+Phases run in child processes (their progress is relayed): the logical-device
+split and TensorFlow's oneDNN switch (int8 needs TF_ENABLE_ONEDNN_OPTS=1) are
+fixed when TensorFlow starts. Both models of a comparison always share one
+process and so one TensorFlow configuration; a second phase with
+TensorFlow's default (oneDNN off in this build) repeats the fp32 inference
+comparisons. `run_benchmark` is the
 importable entry point; `--json` writes every figure.
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import datetime
-import gc
+import functools
 import json
 import os
 import platform
@@ -60,6 +61,7 @@ sys.path.insert(0, REPO)
 
 ONEDNN_FLAG = "TF_ENABLE_ONEDNN_OPTS"  # also inception.fast_inference.ONEDNN_FLAG (imports TF)
 BASELINE = "keras_predict_on_batch"
+EXPORTED = ("keras_exported", "folded_exported", "int8_exported")  # served from a SavedModel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,37 +180,38 @@ def summarize(times: dict, work: Dict[str, float], baseline: str, unit: str) -> 
 # -- memory ------------------------------------------------------------------
 
 
-def _status_kib(field: str) -> int:
+def _status_mib(field: str) -> float:
+    """A field of /proc/self/status (VmRSS: resident now, VmHWM: resident at peak) in MiB."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field + ":"):
-                return int(line.split()[1])
+                return int(line.split()[1]) / 1024
     raise KeyError(field)
 
 
-def _release_free_memory() -> None:
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap back, so the baseline is honest
-    except (OSError, AttributeError):
-        pass
+def measure_memory(section: str, name: str, settings: Settings, saved_model: Optional[str] = None) -> dict:
+    """Peak resident memory of this (fresh) process running path `name` on two batches.
 
-
-def peak_memory_increase_mib(call: Callable[[], object]) -> Optional[float]:
-    """How far one `call` raises the resident-set high-water mark above the resident set before it.
-
-    Linux resets VmHWM to the current RSS when "5" is written to
-    /proc/self/clear_refs; without that (not Linux, no permission) None.
+    The process builds the path (a training run, or an inference model with
+    the models it is derived from), or, given `saved_model`, only loads and
+    serves that SavedModel, as a server would. `peak_rss_mib` is the
+    process's high-water mark (VmHWM): TensorFlow, the weights, the graph and
+    one batch's working memory. `peak_over_idle_mib` subtracts the resident
+    set before the build or load (TensorFlow started, the input batch made).
+    Each path gets its own process because TensorFlow's allocators keep
+    freed memory, so in a shared process one path's peak would hide the next.
     """
-    _release_free_memory()
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        before = _status_kib("VmRSS")
-    except OSError:
-        return None
+    import tensorflow as tf
+
+    builder = InferencePaths if section == "inference" else TrainingRuns
+    paths = builder(settings, tempfile.mkdtemp())
+    tf.constant(0.0).numpy()  # start TensorFlow's runtime before the idle reading
+    idle = _status_mib("VmRSS")
+    call = paths.served(saved_model) if saved_model else paths.call(name)
     call()
-    return round((_status_kib("VmHWM") - before) / 1024, 1)
+    call()
+    peak = _status_mib("VmHWM")
+    return {"peak_rss_mib": round(peak), "peak_over_idle_mib": round(peak - idle), "idle_rss_mib": round(idle)}
 
 
 # -- the machine ---------------------------------------------------------------
@@ -301,61 +304,118 @@ def _random_images(settings: Settings, count: Optional[int] = None):
     return np.random.default_rng(1).uniform(-1, 1, shape).astype("float32")
 
 
-def _exported_predict(model, folder: str):
-    """The `predict_images` signature of `model` written by this project's exporter, reloaded."""
-    import tensorflow as tf
+class InferencePaths:
+    """Every inference path on one fixed batch, each built only when first asked for.
 
-    from inception import export
+    `call(name)` gives a function running one batch through that path, so a
+    child process can build a single path (for its memory) or all of them.
+    """
 
-    path = export.export_savedmodel(model, folder, use_ema=False)
-    return tf.saved_model.load(path).signatures[export.IMAGES_SIGNATURE]
+    def __init__(self, settings: Settings, folder: str):
+        import tensorflow as tf
 
+        self.settings, self.folder = settings, folder
+        self.images = _random_images(settings)
+        self.tensor = tf.constant(self.images)
 
-def inference_candidates(settings: Settings, folder: str) -> tuple:
-    """({name: call on one fixed batch}, {name: multiply-adds per image})."""
-    import keras
-    import tensorflow as tf
+    def names(self) -> List[str]:
+        from inception import fast_inference
 
-    import inception
-    from inception import fast_inference
+        names = [BASELINE, "keras_tf_function", "keras_tf_function_xla", "keras_exported",
+                 "ours_predict_on_batch", "folded_predict_on_batch", "folded_frozen_constants",
+                 "folded_exported"]
+        if fast_inference.onednn_enabled():
+            names += ["int8", "int8_exported"]
+        if self.settings.bfloat16:
+            names.append("ours_mixed_bf16_predict_on_batch")
+        return names
 
-    images = _random_images(settings)
-    tensor = tf.constant(images)
-    theirs = keras.applications.InceptionV3(weights=None, input_shape=images.shape[1:],
-                                            classes=settings.num_classes)
-    ours = inception.without_aux(inception.inception_v3(settings.num_classes, input_size=settings.image_size))
-    folded = fast_inference.fold_batch_norm(ours)
-    theirs_function = tf.function(lambda x: theirs(x, training=False))
-    theirs_xla = tf.function(lambda x: theirs(x, training=False), jit_compile=True)
-    frozen = fast_inference.frozen_function(folded)
-    calls = {
-        BASELINE: lambda: theirs.predict_on_batch(images),
-        "keras_tf_function": lambda: theirs_function(tensor).numpy(),
-        "keras_tf_function_xla": lambda: theirs_xla(tensor).numpy(),
-        "keras_exported": _call_signature(_exported_predict(theirs, os.path.join(folder, "keras")), tensor),
-        "ours_predict_on_batch": lambda: ours.predict_on_batch(images),
-        "folded_predict_on_batch": lambda: folded.predict_on_batch(images),
-        "folded_frozen_constants": lambda: frozen(tensor).numpy(),
-        "folded_exported": _call_signature(_exported_predict(folded, os.path.join(folder, "folded")), tensor),
-    }
-    if fast_inference.onednn_enabled():
-        int8 = fast_inference.Int8Classifier(folded, _random_images(settings, settings.calibration_images))
-        path = fast_inference.save_int8(int8, os.path.join(folder, "int8"))
-        calls["int8"] = lambda: int8(tensor).numpy()
-        calls["int8_exported"] = _call_signature(
-            tf.saved_model.load(path).signatures[fast_inference.IMAGES_SIGNATURE], tensor)
-    if settings.bfloat16:
-        with _dtype_policy("mixed_bfloat16"):
-            bf16 = inception.without_aux(inception.inception_v3(settings.num_classes,
-                                                                input_size=settings.image_size))
-        calls["ours_mixed_bf16_predict_on_batch"] = lambda: bf16.predict_on_batch(images)
-    multiply_adds = {name: inception.count_multiply_adds(ours) for name in calls}
-    multiply_adds.update({name: inception.count_multiply_adds(theirs) for name in calls if name.startswith("keras")})
-    return calls, multiply_adds
+    @functools.cached_property
+    def theirs(self):
+        import keras
 
+        return keras.applications.InceptionV3(weights=None, input_shape=self.images.shape[1:],
+                                              classes=self.settings.num_classes)
 
-def _call_signature(signature, images):
-    return lambda: signature(images=images)["probabilities"].numpy()
+    def _ours(self):
+        import inception
+
+        return inception.without_aux(inception.inception_v3(self.settings.num_classes,
+                                                            input_size=self.settings.image_size))
+
+    @functools.cached_property
+    def ours(self):
+        return self._ours()
+
+    @functools.cached_property
+    def folded(self):
+        from inception import fast_inference
+
+        return fast_inference.fold_batch_norm(self.ours)
+
+    @functools.cached_property
+    def int8(self):
+        from inception import fast_inference
+
+        calibration = _random_images(self.settings, self.settings.calibration_images)
+        return fast_inference.Int8Classifier(self.folded, calibration)
+
+    def call(self, name: str) -> Callable[[], object]:
+        import tensorflow as tf
+
+        from inception import fast_inference
+
+        images, tensor = self.images, self.tensor
+        if name == BASELINE:
+            return lambda: self.theirs.predict_on_batch(images)
+        if name in ("keras_tf_function", "keras_tf_function_xla"):
+            function = tf.function(lambda x: self.theirs(x, training=False), jit_compile=name.endswith("xla"))
+            return lambda: function(tensor).numpy()
+        if name in EXPORTED:
+            return self.served(self.export(name))
+        if name == "ours_predict_on_batch":
+            return lambda: self.ours.predict_on_batch(images)
+        if name == "folded_predict_on_batch":
+            return lambda: self.folded.predict_on_batch(images)
+        if name == "folded_frozen_constants":
+            frozen = fast_inference.frozen_function(self.folded)
+            return lambda: frozen(tensor).numpy()
+        if name == "int8":
+            return lambda: self.int8(tensor).numpy()
+        if name == "ours_mixed_bf16_predict_on_batch":
+            with _dtype_policy("mixed_bfloat16"):
+                bf16 = self._ours()
+            return lambda: bf16.predict_on_batch(images)
+        raise ValueError(f"Unknown inference path {name!r}")
+
+    def export(self, name: str) -> str:
+        """Writes the SavedModel of exported path `name` under the folder; returns its directory.
+
+        keras.applications and the folded model go through this project's
+        exporter (`inception.export`); int8 through `fast_inference.save_int8`,
+        which writes the same `predict_images` outputs.
+        """
+        from inception import export, fast_inference
+
+        folder = os.path.join(self.folder, name)
+        if name == "int8_exported":
+            return fast_inference.save_int8(self.int8, folder)
+        model = self.theirs if name == "keras_exported" else self.folded
+        return export.export_savedmodel(model, folder, use_ema=False)
+
+    def served(self, path: str) -> Callable[[], object]:
+        """One batch through the `predict_images` signature of the SavedModel at `path`."""
+        import tensorflow as tf
+
+        from inception import export
+
+        signature = tf.saved_model.load(path).signatures[export.IMAGES_SIGNATURE]
+        return lambda: signature(images=self.tensor)["probabilities"].numpy()
+
+    def multiply_adds(self, name: str) -> int:
+        import inception
+
+        return inception.count_multiply_adds(self.theirs if name.startswith("keras") else self.ours)
 
 
 class _dtype_policy:
@@ -377,22 +437,23 @@ class _dtype_policy:
 
 
 def measure_inference(settings: Settings) -> dict:
-    """Images/s of every inference path and the matmul rates, interleaved; memory per call."""
+    """Images/s of every inference path and the matmul rates, interleaved."""
     from inception import fast_inference
 
     with tempfile.TemporaryDirectory() as folder:
-        calls, multiply_adds = inference_candidates(settings, folder)
+        paths = InferencePaths(settings, folder)
+        calls = {name: paths.call(name) for name in paths.names()}
+        multiply_adds = {name: paths.multiply_adds(name) for name in calls}
         matmuls = matmul_candidates(settings.matmul_size, fast_inference.onednn_enabled())
         candidates = dict(calls, **{name: call for name, (call, _) in matmuls.items()})
+        _progress(f"inference: timing {len(candidates)} candidates, {settings.inference_repeats} rounds")
         times = interleaved(candidates, settings.inference_repeats)
-        memory = {name: peak_memory_increase_mib(call) for name, call in calls.items()}
     work = dict({name: settings.batch_size for name in calls},
                 **{name: ops for name, (_, ops) in matmuls.items()})
     summary = summarize(times, work, BASELINE, "images")
     rates = {name: summary.pop(name)["images_per_second"] for name in matmuls}  # ops/s, not images
     for name, figures in summary.items():
         figures.update(_peak_fractions(name, figures["images_per_second"], multiply_adds[name], rates))
-        figures["peak_memory_increase_mib"] = memory[name]
         figures["multiply_adds_per_image"] = multiply_adds[name]
     return {"paths": summary, "matmul_ops_per_second": {k: round(v / 1e9, 1) for k, v in rates.items()},
             "matmul_unit": "GFLOP/s (int8: G int-ops/s)"}
@@ -418,39 +479,71 @@ def _one_step(model, dataset):
     return lambda: model.fit(dataset, epochs=1, steps_per_epoch=1, verbose=0)
 
 
-def training_candidates(settings: Settings) -> tuple:
-    """({name: (model, its batches)}, {name: forward multiply-adds per image})."""
-    import keras
-    import numpy as np
-    import tensorflow as tf
+class TrainingRuns:
+    """The models to train, each with its batches, built when first asked for.
 
-    import inception
-    from inception.training import paper_recipe, targets_for
+    Theirs: keras.applications.InceptionV3, plain RMSProp, cross-entropy.
+    Ours: `inception.inception_v3` with the auxiliary head and the whole
+    recipe (`paper_recipe`: TF1 RMSProp, clipping, EMA, label smoothing,
+    aux loss, weight decay). The batches are one fixed random batch, repeated.
+    """
 
-    images = _random_images(settings)
-    labels = np.random.default_rng(2).integers(0, settings.num_classes, settings.batch_size).astype("int32")
-    batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    def __init__(self, settings: Settings, folder: Optional[str] = None):
+        import numpy as np
+        import tensorflow as tf
 
-    theirs = keras.applications.InceptionV3(weights=None, input_shape=images.shape[1:],
-                                            classes=settings.num_classes)
-    theirs.compile(optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy")
+        self.settings = settings
+        images = _random_images(settings)
+        labels = np.random.default_rng(2).integers(0, settings.num_classes, settings.batch_size)
+        self.batches = tf.data.Dataset.from_tensors((images, labels.astype("int32"))).repeat()
+        self._built = {}
 
-    def ours_with_recipe(metrics: bool = True):
-        model = inception.inception_v3(settings.num_classes, input_size=settings.image_size)
+    def names(self) -> List[str]:
+        extra = ["ours_fit_full_recipe_mixed_bf16"] if self.settings.bfloat16 else []
+        return ["keras_fit", "ours_fit_full_recipe"] + extra
+
+    def run(self, name: str) -> tuple:
+        """(compiled model, its batches), built once."""
+        if name not in self._built:
+            self._built[name] = self._build(name)
+        return self._built[name]
+
+    def _build(self, name: str) -> tuple:
+        import keras
+
+        if name == "keras_fit":
+            theirs = keras.applications.InceptionV3(weights=None, classes=self.settings.num_classes,
+                                                    input_shape=(self.settings.image_size,) * 2 + (3,))
+            theirs.compile(optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy")
+            return theirs, self.batches
+        if name == "ours_fit_full_recipe":
+            return self._ours_with_recipe()
+        if name == "ours_fit_full_recipe_mixed_bf16":
+            with _dtype_policy("mixed_bfloat16"):
+                # Without the accuracy metrics: Keras' top-5 (tf.math.in_top_k) refuses
+                # bfloat16 logits. They cost next to nothing in the fp32 step.
+                return self._ours_with_recipe(metrics=False)
+        raise ValueError(f"Unknown training run {name!r}")
+
+    def _ours_with_recipe(self, metrics: bool = True) -> tuple:
+        import inception
+        from inception.training import paper_recipe, targets_for
+
+        model = inception.inception_v3(self.settings.num_classes, input_size=self.settings.image_size)
         recipe = paper_recipe(steps_per_epoch=1000)
         if not metrics:
             recipe.pop("metrics")
         model.compile(**recipe)
-        return model, batches.map(targets_for(model))
+        return model, self.batches.map(targets_for(model))
 
-    runs = {"keras_fit": (theirs, batches), "ours_fit_full_recipe": ours_with_recipe()}
-    if settings.bfloat16:
-        with _dtype_policy("mixed_bfloat16"):
-            # Without the accuracy metrics: Keras' top-5 (tf.math.in_top_k) refuses
-            # bfloat16 logits. They cost next to nothing in the fp32 step.
-            runs["ours_fit_full_recipe_mixed_bf16"] = ours_with_recipe(metrics=False)
-    multiply_adds = {name: inception.count_multiply_adds(model) for name, (model, _) in runs.items()}
-    return runs, multiply_adds
+    def call(self, name: str) -> Callable[[], object]:
+        """One optimizer step of `fit` (for memory)."""
+        return _one_step(*self.run(name))
+
+    def multiply_adds(self, name: str) -> int:
+        import inception
+
+        return inception.count_multiply_adds(self.run(name)[0])
 
 
 def measure_training(settings: Settings) -> dict:
@@ -458,24 +551,24 @@ def measure_training(settings: Settings) -> dict:
 
     Each model first takes one step (tracing the training function); then
     rounds of `train_steps`-step fits alternate, timing all steps but the
-    first of each; then one more step per model measures memory.
+    first of each.
     """
-    runs, multiply_adds = training_candidates(settings)
-    for model, batches in runs.values():
-        _one_step(model, batches)()
-    calls = {name: _fit_call(model, batches, settings.train_steps) for name, (model, batches) in runs.items()}
+    runs = TrainingRuns(settings)
+    for name in runs.names():
+        _progress(f"training: building and tracing {name}")
+        runs.call(name)()
+    calls = {name: _fit_call(*runs.run(name), settings.train_steps) for name in runs.names()}
+    multiply_adds = {name: runs.multiply_adds(name) for name in calls}
     matmuls = matmul_candidates(settings.matmul_size, int8=False)
     candidates = dict(calls, **{name: call for name, (call, _) in matmuls.items()})
+    _progress(f"training: timing {len(candidates)} candidates, {settings.train_repeats} rounds")
     times = interleaved(candidates, settings.train_repeats, warmup=0)
-    memory = {name: peak_memory_increase_mib(_one_step(model, batches))
-              for name, (model, batches) in runs.items()}
     images = settings.batch_size * (settings.train_steps - 1)  # the first step is not timed
     work = dict({name: images for name in calls}, **{name: ops for name, (_, ops) in matmuls.items()})
     summary = summarize(times, work, "keras_fit", "images")
     rates = {name: summary.pop(name)["images_per_second"] for name in matmuls}
     for name, figures in summary.items():
         figures.update(_peak_fractions(name, figures["images_per_second"], multiply_adds[name], rates, 3))
-        figures["peak_memory_increase_mib"] = memory[name]
         figures["multiply_adds_per_image"] = multiply_adds[name]
     return {"paths": summary, "matmul_ops_per_second": {k: round(v / 1e9, 1) for k, v in rates.items()},
             "timed_steps_per_call": settings.train_steps - 1}
@@ -617,9 +710,22 @@ def measure_distribution_overhead(replicas: int, settings: Settings) -> dict:
 
 # -- phases in child processes ---------------------------------------------------------
 
+PROGRESS = "[benchmark] "  # child stdout lines with this prefix are relayed by the parent
+MEMORY_PATHS = {"inference": (BASELINE, "ours_predict_on_batch") + EXPORTED,
+                "training": ("keras_fit", "ours_fit_full_recipe")}
+
+
+def _progress(message: str) -> None:
+    print(PROGRESS + message, flush=True)
+
+
+def load_average() -> Optional[List[float]]:
+    """1, 5 and 15-minute load averages: how busy the shared machine was."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
 
 def compute_phase(settings: Settings, agreement_model: Optional[str], input_pipeline: bool) -> dict:
-    """Inference, training, memory, matmul rates (and input pipeline, agreement) in this process."""
+    """Inference, training, matmul rates (and input pipeline, agreement) in this process."""
     from tools.benchmark_input import measure_input_throughput
 
     sections = {"inference": lambda: measure_inference(settings)}
@@ -631,11 +737,14 @@ def compute_phase(settings: Settings, agreement_model: Optional[str], input_pipe
             batch_size=min(settings.batch_size, settings.input_images))
     if agreement_model:
         sections["agreement"] = lambda: measure_agreement(agreement_model, settings)
-    result = {"machine": machine(), "section_seconds": {}}
+    result = {"machine": machine(), "section_seconds": {}, "load_average": {}}
     for name, measure in sections.items():
+        _progress(f"{name} ...")
         started = time.perf_counter()
+        result["load_average"][f"{name}_start"] = load_average()
         result[name] = measure()
         result["section_seconds"][name] = round(time.perf_counter() - started)
+    result["load_average"]["end"] = load_average()
     return result
 
 
@@ -646,6 +755,10 @@ def _child(phase: str, arguments: str, output: str) -> None:
         args["settings"]["distribution_replicas"])))
     if phase == "compute":
         result = compute_phase(settings, args.get("agreement_model"), args.get("input_pipeline", True))
+    elif phase == "memory":
+        result = measure_memory(args["section"], args["name"], settings, args.get("saved_model"))
+    elif phase == "export":
+        result = {"path": InferencePaths(settings, args["folder"]).export(args["name"])}
     elif phase == "distribution":
         result = measure_distribution_overhead(args["replicas"], settings)
     else:
@@ -654,17 +767,24 @@ def _child(phase: str, arguments: str, output: str) -> None:
         json.dump(result, f)
 
 
-def run_phase(phase: str, settings: Settings, onednn: bool, **arguments) -> dict:
+def run_phase(phase: str, settings: Settings, onednn: bool, log: Callable[[str], None] = print,
+              **arguments) -> dict:
     """Runs `phase` in a fresh Python process with oneDNN on or off; returns its figures."""
     payload = json.dumps(dict(arguments, settings=dataclasses.asdict(settings)))
     env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", **{ONEDNN_FLAG: "1" if onednn else "0"})
+    code = "import sys; from tools import benchmark; benchmark._child(*sys.argv[1:])"
     with tempfile.TemporaryDirectory() as folder:
-        output = os.path.join(folder, "result.json")
-        code = "import sys; from tools import benchmark; benchmark._child(*sys.argv[1:])"
-        process = subprocess.run([sys.executable, "-c", code, phase, payload, output], cwd=REPO, env=env,
-                                 capture_output=True, text=True)
+        output, errors = os.path.join(folder, "result.json"), os.path.join(folder, "stderr.txt")
+        with open(errors, "w") as stderr:
+            process = subprocess.Popen([sys.executable, "-c", code, phase, payload, output], cwd=REPO,
+                                       env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            for line in process.stdout:
+                if line.startswith(PROGRESS):
+                    log("  " + line[len(PROGRESS):].rstrip())
+            process.wait()
         if process.returncode != 0:
-            raise RuntimeError(f"benchmark phase {phase!r} failed:\n{process.stderr[-4000:]}")
+            with open(errors) as f:
+                raise RuntimeError(f"benchmark phase {phase!r} failed:\n{f.read()[-4000:]}")
         with open(output) as f:
             return json.load(f)
 
@@ -696,21 +816,41 @@ def headline(results: dict) -> dict:
     return figures
 
 
+def measure_all_memory(settings: Settings, log: Callable[[str], None] = print) -> dict:
+    """{section: {path: peak memory}}, each path in its own process; SavedModels exported first."""
+    memory = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for section, names in MEMORY_PATHS.items():
+            if section == "training" and not settings.training:
+                continue
+            for name in names:
+                log(f"memory: {section} {name}, in its own process")
+                saved_model = None
+                if name in EXPORTED:  # exported by one process, served by another
+                    saved_model = run_phase("export", settings, onednn=True, log=log, name=name,
+                                            folder=folder)["path"]
+                memory.setdefault(section, {})[name] = run_phase(
+                    "memory", settings, onednn=True, log=log, section=section, name=name,
+                    saved_model=saved_model)
+    return memory
+
+
 def run_benchmark(settings: Settings = Settings(), agreement_model: Optional[str] = None,
                   log: Callable[[str], None] = print) -> dict:
     """Every phase; returns all figures, the headline ones at the top level."""
     started = datetime.datetime.now(datetime.timezone.utc)
-    log("compute phase (oneDNN on): inference, training, memory, matmul, input pipeline ...")
-    results = run_phase("compute", settings, onednn=True, agreement_model=agreement_model)
+    log("compute phase (oneDNN on): inference, training, matmul, input pipeline, agreement")
+    results = run_phase("compute", settings, onednn=True, log=log, agreement_model=agreement_model)
     if settings.tf_default_phase:
-        log("compute phase (TensorFlow defaults, oneDNN off): fp32 inference comparisons ...")
+        log("compute phase (TensorFlow defaults, oneDNN off): fp32 inference")
         default = dataclasses.replace(settings, bfloat16=False, training=False)
-        results["tf_default"] = run_phase("compute", default, onednn=False, input_pipeline=False)
+        results["tf_default"] = run_phase("compute", default, onednn=False, log=log, input_pipeline=False)
+    results["memory"] = measure_all_memory(settings, log)
     results["distribution_overhead"] = {}
     for replicas in settings.distribution_replicas:
-        log(f"distribution overhead, {replicas} replicas ...")
+        log(f"distribution overhead, {replicas} replicas")
         results["distribution_overhead"][str(replicas)] = run_phase(
-            "distribution", settings, onednn=True, replicas=replicas)
+            "distribution", settings, onednn=True, log=log, replicas=replicas)
     results.update(headline(results))
     results["settings"] = dataclasses.asdict(settings)
     results["started_utc"] = started.isoformat(timespec="seconds")
@@ -748,16 +888,22 @@ def settings_from_flags() -> Settings:
 
 def report(results: dict) -> str:
     """A few lines for the terminal; the JSON has everything."""
-    lines = [f"{results['machine']['cpu']}, {results['machine']['cores']} cores, "
-             f"TensorFlow {results['machine']['tensorflow']}, oneDNN on"]
+    machine_ = results["machine"]
+    lines = [f"{machine_['cpu']}, {machine_['cores']} cores, TensorFlow {machine_['tensorflow']}, "
+             f"oneDNN on; load average {results['load_average']}"]
     for section in ("inference", "training"):
         for name, f in results[section]["paths"].items():
-            lines.append(f"{section:9s} {name:34s} {f['images_per_second']:8.2f} images/s  "
-                         f"x{f['ratio_vs_baseline']:.2f}  {100 * f['fraction_of_fp32_matmul_peak']:5.1f}% "
-                         f"of fp32 matmul  +{f['peak_memory_increase_mib']} MiB")
-    lines.append(f"matmul GFLOP/s: {results['inference']['matmul_ops_per_second']}")
+            lines.append(f"{section:9s} {name:34s} {f['images_per_second']:7.2f} images/s  "
+                         f"x{f['ratio_vs_baseline']:.2f} (CPU-time x{f['cpu_ratio_vs_baseline']:.2f})  "
+                         f"{100 * f['fraction_of_fp32_matmul_peak']:5.1f}% of fp32 matmul")
+        lines.append(f"{section:9s} matmul G ops/s: {results[section]['matmul_ops_per_second']}")
+    for section, paths in results.get("memory", {}).items():
+        for name, m in paths.items():
+            lines.append(f"memory    {section} {name}: peak {m['peak_rss_mib']} MiB "
+                         f"({m['peak_over_idle_mib']} MiB over an idle TensorFlow process)")
     for key in ("inference_ratio_vs_keras", "exported_inference_ratio_vs_keras", "training_ratio_vs_keras",
-                "pipeline_images_per_second_per_core", "top1_agreement_with_fp32"):
+                "tf_default_fp32_folded_inference_ratio_vs_keras", "pipeline_images_per_second_per_core",
+                "top1_agreement_with_fp32"):
         if key in results:
             lines.append(f"{key}: {results[key]}")
     overhead = {r: d["overhead_ratio"] for r, d in results["distribution_overhead"].items()}
