@@ -379,9 +379,11 @@ class Int8Classifier(tf.Module):
 
         int8 = Int8Classifier(fold_batch_norm(classifier), calibration_images)
         logits = int8(images)                    # or int8.predict(images)
-        tf.saved_model.save(int8, path)   # serve with TF_ENABLE_ONEDNN_OPTS=1
+        save_int8(int8, path)                    # serve with TF_ENABLE_ONEDNN_OPTS=1
 
-    The weights live in the graph as constants (the int8 kernel requires it).
+    The int8 weights live in the graph as constants (the int8 kernel requires
+    it); the module keeps only the variables of the layers that stay in float
+    (the first convolution and the classifier), not the whole float model.
     """
 
     def __init__(self, folded: keras.Model, calibration_images, batch_size: int = 32):
@@ -390,12 +392,17 @@ class Int8Classifier(tf.Module):
             raise RuntimeError(f"int8 inference needs TensorFlow with oneDNN: set {ONEDNN_FLAG}=1 "
                                "before TensorFlow is imported.")
         self.ranges = plan_ranges(folded, calibrate(folded, calibration_images, batch_size))
-        self.float_layers = folded  # tracked: the layers that stay in float keep their variables
         forward = int8_forward(folded, self.ranges)
-        spec = tf.TensorSpec((None,) + tuple(folded.input_shape[1:]), tf.float32, name="images")
+        # The Keras model's shapes, so that code written for a classifier model takes this too.
+        self.input_shape, self.output_shape = tuple(folded.input_shape), tuple(folded.output_shape)
+        spec = tf.TensorSpec((None,) + self.input_shape[1:], tf.float32, name="images")
         self.predict = tf.function(forward, input_signature=[spec], autograph=False)
+        # Traced now, so that the module tracks (and saves) just the variables the graph reads.
+        self.float_variables = list(self.predict.get_concrete_function().variables)
 
-    def __call__(self, images):
+    def __call__(self, images, training: bool = False):
+        if training:
+            raise ValueError("Int8Classifier is for inference only")
         return self.predict(images)
 
 

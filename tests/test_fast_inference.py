@@ -155,6 +155,8 @@ INT8 = """
     # All but the first of the 94 convolution units run as one int8 kernel each.
     assert ops.count("QuantizedConv2DWithBiasAndReluAndRequantize") == 93, ops.count(
         "QuantizedConv2DWithBiasAndReluAndRequantize")
+    # The module keeps only the float layers' variables: first convolution and classifier.
+    assert len(int8.float_variables) == 4, [v.name for v in int8.float_variables]
     x = images(32, seed=3)
     expected = folded.predict_on_batch(x)
     got = int8(tf.constant(x)).numpy()
