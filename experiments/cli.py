@@ -3,6 +3,7 @@
     python experiments/table3.py --row label_smoothing [--profile small|imagenet]
         [--workdir runs] [--data imagenet|fashion_mnist|/path/to/class/folders]
         [--replicas N] [--epochs E] [--max_steps S] [--eval_examples N]
+        [--dtype_policy float32|mixed_bfloat16]
 
 Only flag parsing lives here; the logic is `inception.experiment`.
 """
@@ -18,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags, logging  # noqa: E402
 
 from inception import experiment, rows  # noqa: E402
+from inception.model import DTYPE_POLICIES  # noqa: E402
 
 FLAGS = flags.FLAGS
 DATA_SOURCES = ("imagenet", "fashion_mnist")
@@ -38,6 +40,8 @@ def define_flags(table: str) -> None:
     flags.DEFINE_integer("max_steps", None, "Stop training after this many steps.", lower_bound=1)
     flags.DEFINE_integer("eval_examples", None, "Evaluate on the first N evaluation images.",
                          lower_bound=1)
+    flags.DEFINE_enum("dtype_policy", None, list(DTYPE_POLICIES),
+                      "Train and evaluate in this Keras dtype policy; default: the row's (float32).")
 
 
 def overrides_from_flags() -> dict:
@@ -57,6 +61,8 @@ def overrides_from_flags() -> dict:
         overrides["epochs"] = FLAGS.epochs
     if FLAGS.max_steps:
         overrides["max_steps"] = FLAGS.max_steps
+    if FLAGS.dtype_policy:
+        overrides["model"] = {"dtype_policy": FLAGS.dtype_policy}
     return overrides
 
 

@@ -104,6 +104,11 @@ def _max_pool_3x3_stride_2(x, scope: str):
     return layers.MaxPooling2D(3, strides=2, padding="valid", name=_name(scope))(x)
 
 
+def _squeezed_logits(x, name: str):
+    # float32 under a mixed dtype policy too: softmax, losses and top-k metrics read it.
+    return layers.Flatten(name=name, dtype="float32")(x)
+
+
 def _concat(tensors, scope: str):
     return layers.Concatenate(axis=-1, name=_name(scope))(list(tensors))
 
@@ -299,7 +304,7 @@ def auxiliary_classifier(
         batch_norm=False, activation=False, scale_depth=False,
         initializer=keras.initializers.TruncatedNormal(stddev=0.001),
     )
-    return layers.Flatten(name=output_name)(x)
+    return _squeezed_logits(x, output_name)
 
 
 def classifier(
@@ -326,4 +331,4 @@ def classifier(
         x, num_classes, (1, 1), f"{s}/Conv2d_1c_1x1",
         batch_norm=False, activation=False, scale_depth=False,
     )
-    return layers.Flatten(name=output_name)(x)
+    return _squeezed_logits(x, output_name)

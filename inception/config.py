@@ -33,6 +33,7 @@ class ModelConfig:
     batch_norm_momentum: float = 0.9997
     batch_norm_epsilon: float = 0.001
     weight_decay: float = 4e-5
+    dtype_policy: str = "float32"  # or "mixed_bfloat16" (faster where the CPU/GPU has bf16 units)
 
     def build_kwargs(self) -> dict:
         """Keyword arguments for `inception.inception_v3`."""

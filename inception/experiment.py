@@ -23,7 +23,7 @@ import datetime
 import json
 import os
 import time
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from inception import data as data_lib
 from inception import evaluation, rows
@@ -316,27 +316,35 @@ def accuracy_curve(run_dir: str) -> tuple:
 
 def plot_curves(table: str, results: Iterable[dict], path: str) -> bool:
     """One plot, every trained network of the table (like the paper's Figures 2 and 8)."""
+    runs, seen = [], set()
+    for r in results:
+        for seed, run_dir in zip(r["seeds"], r["run_dirs"]):
+            if run_dir in seen:  # Table 4's rows share one network
+                continue
+            seen.add(run_dir)
+            runs.append((r["row"] if len(r["run_dirs"]) == 1 else f"{r['row']} seed {seed}", run_dir))
+    title = f"Table {table.removeprefix('table')}: training accuracy against iterations"
+    return plot_runs(runs, title, path)
+
+
+def plot_runs(runs: Sequence[Tuple[str, str]], title: str, path: str) -> bool:
+    """Training accuracy against iterations of each (label, run_dir); False if none has a history."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    plotted, seen = False, set()
-    for r in results:
-        for seed, run_dir in zip(r["seeds"], r["run_dirs"]):
-            if run_dir in seen:  # Table 4's rows share one network
-                continue
-            seen.add(run_dir)
-            steps, accuracy = accuracy_curve(run_dir)
-            if steps:
-                label = r["row"] if len(r["run_dirs"]) == 1 else f"{r['row']} seed {seed}"
-                axes.plot(steps, accuracy, label=label)
-                plotted = True
+    plotted = False
+    for label, run_dir in runs:
+        steps, accuracy = accuracy_curve(run_dir)
+        if steps:
+            axes.plot(steps, accuracy, label=label)
+            plotted = True
     if plotted:
         axes.set_xlabel("iteration")
         axes.set_ylabel("training top-1 accuracy")
-        axes.set_title(f"Table {table.removeprefix('table')}: training accuracy against iterations")
+        axes.set_title(title)
         axes.grid(alpha=0.3)
         axes.legend(fontsize="small")
         figure.tight_layout()

@@ -24,6 +24,7 @@ function per figure.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Dict, Iterable, Optional
 
@@ -37,6 +38,11 @@ from inception import blocks
 # variants Tables 2 and 3 compare it with.
 STEMS = ("3x3", "7x7", "rf151", "rf79")
 MIXED_5_BLOCKS = ("released", "figure5")
+# Keras dtype policies the network is built and trained in. Under
+# "mixed_bfloat16" layers compute in bfloat16 and keep float32 variables (so
+# checkpoints and exports are unchanged); the logits stay float32. Float16
+# would need loss scaling, which the recipe's optimizers do not do.
+DTYPE_POLICIES = ("float32", "mixed_bfloat16")
 
 # The names TF-slim gives to the end points, in network order.
 STEM_END_POINTS = (
@@ -148,6 +154,7 @@ def inception_v3(
     batch_norm_momentum: float = 0.9997,
     batch_norm_epsilon: float = 0.001,
     weight_decay: float = 4e-5,
+    dtype_policy: Optional[str] = None,
     name: str = "InceptionV3",
 ) -> keras.Model:
     """Builds Inception-v3 or one of the variants of the paper's tables.
@@ -173,6 +180,9 @@ def inception_v3(
       batch_norm_epsilon: 0.001, as released.
       weight_decay: L2 factor in TF `l2_loss` semantics on every kernel
         (4e-5 in the paper; 0 disables it).
+      dtype_policy: "float32" or "mixed_bfloat16" (`DTYPE_POLICIES`); None
+        follows Keras' global policy (`keras.config.dtype_policy()`). The
+        logits are float32 under every policy.
 
     Returns:
       A functional `keras.Model` whose layers are named after TF-slim's
@@ -180,10 +190,38 @@ def inception_v3(
       point.
 
     Raises:
-      ValueError: an unknown stem or block, a depth multiplier <= 0, or an
-        input too small for the stem (the message says what is allowed).
+      ValueError: an unknown stem, block or dtype policy, a depth multiplier
+        <= 0, or an input too small for the stem (the message says what is
+        allowed).
     """
     _validate(num_classes, input_size, stem, mixed_5_block, depth_multiplier, min_depth, dropout_keep_prob)
+    if dtype_policy is not None and dtype_policy not in DTYPE_POLICIES:
+        raise ValueError(f"Unknown dtype_policy {dtype_policy!r}; valid: {DTYPE_POLICIES} or None.")
+    with _global_dtype_policy(dtype_policy):
+        return _inception_v3(num_classes, include_aux, input_size, stem, mixed_5_block, aux_batch_norm,
+                             depth_multiplier, min_depth, dropout_keep_prob, batch_norm_momentum,
+                             batch_norm_epsilon, weight_decay, name)
+
+
+@contextlib.contextmanager
+def _global_dtype_policy(name: Optional[str]):
+    """Keras' global dtype policy set to `name` (None: left alone) while the layers are made.
+
+    Keras has no scoped policy; layers read the global one when constructed,
+    so it is set for the build and restored after, even on error.
+    """
+    previous = keras.config.dtype_policy()
+    if name is not None:
+        keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _inception_v3(num_classes, include_aux, input_size, stem, mixed_5_block, aux_batch_norm,
+                  depth_multiplier, min_depth, dropout_keep_prob, batch_norm_momentum,
+                  batch_norm_epsilon, weight_decay, name) -> keras.Model:
     conv = blocks.ConvUnits(
         depth_multiplier=depth_multiplier,
         min_depth=min_depth,

@@ -37,6 +37,12 @@ def test_fraction_of_peak_counts_two_flops_per_multiply_add_and_three_passes_for
     assert benchmark.fraction_of_peak(10.0, 5_000_000_000, 300e9, passes=3) == 1.0
 
 
+def test_ceiling_divides_the_ratio_by_the_fraction_of_its_own_number_types_peak():
+    int8 = {"ratio_vs_baseline": 1.5, "fraction_of_fp32_matmul_peak": 1.1, "fraction_of_int8_matmul_peak": 0.75}
+    fp32 = {"ratio_vs_baseline": 1.2, "fraction_of_fp32_matmul_peak": 0.8}
+    assert benchmark.ceiling_ratio(int8) == 2.0 and benchmark.ceiling_ratio(fp32) == 1.5
+
+
 def test_memory_figures_come_from_proc_status():
     if not os.path.exists("/proc/self/status"):
         pytest.skip("needs Linux /proc")
@@ -55,6 +61,7 @@ def test_quick_benchmark_writes_every_figure(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     figures = json.loads(output.read_text())
     for key in ("inference_ratio_vs_keras", "exported_inference_ratio_vs_keras", "training_ratio_vs_keras",
+                "inference_ceiling_ratio_vs_keras", "training_ceiling_ratio_vs_keras",
                 "pipeline_images_per_second_per_core", "distribution_overhead", "machine", "inference",
                 "training", "input_pipeline", "memory", "load_average", "command", "started_utc"):
         assert key in figures, key

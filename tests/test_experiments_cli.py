@@ -32,6 +32,13 @@ def test_wrong_profile_exits_naming_the_profiles():
     assert "small" in done.stderr and "imagenet" in done.stderr
 
 
+def test_wrong_dtype_policy_exits_naming_the_policies():
+    done = _run("experiments/table3.py", "--dtype_policy", "float16")
+
+    assert done.returncode != 0
+    assert "float32" in done.stderr and "mixed_bfloat16" in done.stderr
+
+
 def test_unknown_flag_and_stray_argument_exit_non_zero():
     assert _run("experiments/table4.py", "--rows", "crops12").returncode != 0
     assert _run("experiments/table5.py", "ensemble4_crops144").returncode != 0

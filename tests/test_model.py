@@ -207,6 +207,7 @@ def test_same_average_pooling_ignores_padded_cells():
         ({"mixed_5_block": "v4"}, "valid: .*released.*figure5"),
         ({"dropout_keep_prob": 0.0}, "dropout_keep_prob"),
         ({"num_classes": 0}, "num_classes"),
+        ({"dtype_policy": "mixed_float16"}, r"valid: \('float32', 'mixed_bfloat16'\)"),
     ],
 )
 def test_invalid_arguments_say_what_is_allowed(kwargs, message):
@@ -238,6 +239,24 @@ def test_keras_file_round_trip(tmp_path):
         np.testing.assert_allclose(
             model.predict(images, verbose=0)[key], restored.predict(images, verbose=0)[key], atol=1e-6
         )
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_keeps_float32_weights_and_logits():
+    before = keras.config.dtype_policy().name
+    mixed = small_model(dtype_policy="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == before  # the global policy is restored
+    conv = mixed.get_layer("Mixed_6e.Branch_1.Conv2d_0b_1x7.Conv2D")
+    assert conv.compute_dtype == "bfloat16" and conv.kernel.dtype == "float32"
+    assert all(w.dtype == "float32" for w in mixed.weights)
+
+    plain = small_model(dtype_policy="float32")
+    plain.set_weights(mixed.get_weights())  # same variables, so checkpoints and exports carry over
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 75, 75, 3)).astype("float32")
+    got, expected = mixed(images, training=False), plain(images, training=False)
+    for key in ("logits", "aux_logits"):
+        assert keras.backend.standardize_dtype(got[key].dtype) == "float32"
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(got[key]),
+                                   keras.ops.convert_to_numpy(expected[key]), rtol=0.1, atol=0.05)
 
 
 def test_fit_from_tf_data():

@@ -40,6 +40,23 @@ def test_train_and_evaluate_runs_the_real_network_end_to_end(tmp_path):
     assert set(model.output) == {"logits", "aux_logits"}
 
 
+def test_the_whole_recipe_trains_in_mixed_bfloat16(tmp_path):
+    config = ExperimentConfig(
+        name="mixed_bfloat16",
+        model=ModelConfig(num_classes=10, input_size=75, depth_multiplier=0.1, min_depth=8,
+                          dtype_policy="mixed_bfloat16"),
+        data=TINY_DATA, distribute=DistributeConfig(strategy="default", per_replica_batch=8),
+        evaluation=EvalConfig(batch_size=8), max_steps=2, log_every_steps=1, checkpoint_every_steps=2)
+    results = trainer.train_and_evaluate(config, str(tmp_path), verbose=0)
+
+    assert results["steps"] == 2
+    assert all(np.isfinite(r["loss"]) for r in results["history"]), results["history"]
+    assert 0.0 <= results["top1_error"] <= 1.0
+    model = trainer.load_trained_model(str(tmp_path))
+    assert model.get_layer("Mixed_5b").compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in model.weights)  # the optimizer and EMA update float32
+
+
 def test_run_size_counts_steps_of_the_global_batch():
     config = ExperimentConfig(epochs=2.5, distribute=DistributeConfig(per_replica_batch=32))
     size = trainer.run_size(config, train_examples=1_281_167, replicas=50)
