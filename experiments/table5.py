@@ -10,8 +10,9 @@ averaged over the 4 models and the 144 crops.
 Run:
   python experiments/table5.py
 
-Small profile: as Table 3 per member (about 7 minutes each on 2 CPU cores),
-evaluated on the first 250 test images (4 x 144 crops each). The members'
+Small profile: as Table 3 per member (about 4 minutes each on 2 idle CPU
+cores), evaluated on the first 250 test images (4 x 144 crops each); the row
+took 14.9 minutes with member 0 already trained by table3.py. The members'
 single-crop errors give the seed-to-seed spread that any difference between
 rows must exceed.
 
