@@ -29,20 +29,29 @@ def _name(scope: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class ConvUnits:
-    """How every convolution of the network is made (SPEC section 2.1).
+    """How every convolution of the network is made, from a `ModelConfig`.
 
     Conv2D without bias -> BatchNormalization(scale=False, epsilon 0.001,
-    momentum 0.9997) -> ReLU, He-initialised, with weight decay in TF's
-    `l2_loss` semantics (`weight_decay * sum(w**2) / 2`, i.e. Keras L2 with
-    half the factor). `depth` applies TF-slim's `depth_multiplier` and
-    `min_depth` to a filter count.
+    momentum 0.9997 as released) -> ReLU, He-initialised, with weight decay
+    in TF's `l2_loss` semantics (`weight_decay * sum(w**2) / 2`, i.e. Keras
+    L2 with half the factor). `depth` applies TF-slim's `depth_multiplier`
+    and `min_depth` to a filter count. `linear_first_of_pair` is Figure 2's
+    control (see `factorized_first`).
     """
 
-    depth_multiplier: float = 1.0
-    min_depth: int = 16
-    batch_norm_momentum: float = 0.9997
-    batch_norm_epsilon: float = 0.001
-    weight_decay: float = 4e-5
+    depth_multiplier: float
+    min_depth: int
+    batch_norm_momentum: float
+    batch_norm_epsilon: float
+    weight_decay: float
+    linear_first_of_pair: bool = False
+
+    @classmethod
+    def of(cls, config) -> "ConvUnits":
+        """The units of an `inception.config.ModelConfig`."""
+        return cls(config.depth_multiplier, config.min_depth, config.batch_norm_momentum,
+                   config.batch_norm_epsilon, config.weight_decay,
+                   linear_first_of_pair=config.factorized_first_activation == "linear")
 
     def depth(self, filters: int) -> int:
         return max(int(filters * self.depth_multiplier), self.min_depth)
@@ -93,6 +102,18 @@ class ConvUnits:
             x = layers.ReLU(name=name)(x)
         return x
 
+    def factorized_first(self, x, filters: int, kernel: Kernel, scope: str, **kwargs):
+        """The first layer of a factorized pair (two 3x3 for a 5x5; 1xn then nx1).
+
+        Section 3.1 and Figure 2: with a ReLU (released), or linear, batch
+        norm kept, when `linear_first_of_pair`. The linear unit still ends in
+        a layer named `scope` (an identity), so the end points stay the same.
+        """
+        if not self.linear_first_of_pair:
+            return self(x, filters, kernel, scope, **kwargs)
+        x = self(x, filters, kernel, scope, activation=False, **kwargs)
+        return layers.Identity(name=_name(scope))(x)
+
 
 def _avg_pool_3x3(x, scope: str):
     # TensorFlow's SAME average pooling divides by the number of real (not
@@ -113,13 +134,28 @@ def _concat(tensors, scope: str):
     return layers.Concatenate(axis=-1, name=_name(scope))(list(tensors))
 
 
+def _square_or_asymmetric(x, conv: ConvUnits, filters: int, n: int, scope: str, *,
+                          asymmetric: bool, first_of_pair: bool = False):
+    """An nxn convolution unit, or (section 3.2's control) 1xn then nx1 with the same filters.
+
+    The asymmetric pair is named after the square unit it replaces, with
+    `_1xn` and `_nx1` suffixes. `first_of_pair` marks a unit that is itself
+    the first of a factorized pair (its linear variant, Figure 2).
+    """
+    if not asymmetric:
+        make = conv.factorized_first if first_of_pair else conv
+        return make(x, filters, (n, n), scope)
+    x = conv.factorized_first(x, filters, (1, n), f"{scope}_1x{n}")
+    return conv(x, filters, (n, 1), f"{scope}_{n}x1")
+
+
 def factorized_5x5_block(
     x,
     conv: ConvUnits,
     scope: str,
     pool_filters: int,
     *,
-    figure_literal: bool = False,
+    variant: str = "released",
     branch_1_names: Sequence[str] = ("Conv2d_0a_1x1", "Conv2d_0b_5x5"),
 ):
     """Figure 5: the 35x35 Inception module with 5x5 factorized into two 3x3.
@@ -132,28 +168,64 @@ def factorized_5x5_block(
 
     Difference from the figure: the released block keeps an unfactorized 5x5
     branch (Branch_1) beside the factorized double-3x3 one; Figure 5 has only
-    factorized convolutions. `figure_literal=True` builds the figure: Branch_1
+    factorized convolutions. `variant="figure5"` builds the figure: Branch_1
     becomes 1x1 48 -> 3x3 64 -> 3x3 64 (the 5x5 factorized into a pair).
+    `variant="asymmetric"` is section 3.2's control: every nxn of the
+    released block becomes 1xn -> nx1 (Figure 6's factorization), which the
+    paper found "does not work well on early layers" such as this 35x35 grid.
     `branch_1_names` carries TF-slim's irregular scope names in Mixed_5c.
     """
     s = scope
+    asymmetric = variant == "asymmetric"
     b0 = conv(x, 64, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
-    if figure_literal:
+    if variant == "figure5":
         b1 = conv(x, 48, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
-        b1 = conv(b1, 64, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
+        b1 = conv.factorized_first(b1, 64, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
         b1 = conv(b1, 64, (3, 3), f"{s}/Branch_1/Conv2d_0c_3x3")
     else:
         b1 = conv(x, 48, (1, 1), f"{s}/Branch_1/{branch_1_names[0]}")
-        b1 = conv(b1, 64, (5, 5), f"{s}/Branch_1/{branch_1_names[1]}")
+        b1 = _square_or_asymmetric(b1, conv, 64, 5, f"{s}/Branch_1/{branch_1_names[1]}",
+                                   asymmetric=asymmetric)
     b2 = conv(x, 64, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
-    b2 = conv(b2, 96, (3, 3), f"{s}/Branch_2/Conv2d_0b_3x3")
-    b2 = conv(b2, 96, (3, 3), f"{s}/Branch_2/Conv2d_0c_3x3")
+    b2 = _square_or_asymmetric(b2, conv, 96, 3, f"{s}/Branch_2/Conv2d_0b_3x3",
+                               asymmetric=asymmetric, first_of_pair=True)
+    b2 = _square_or_asymmetric(b2, conv, 96, 3, f"{s}/Branch_2/Conv2d_0c_3x3",
+                               asymmetric=asymmetric)
     b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
     b3 = conv(b3, pool_filters, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
     return _concat([b0, b1, b2, b3], s)
 
 
-def grid_reduction_35_to_17(x, conv: ConvUnits, scope: str = "Mixed_6a"):
+def _reduce_grid(x, scope: str, variant: str, branches):
+    """Halve the grid with `branches(x, stride, padding)` the three ways of Figures 9 and 10.
+
+    "parallel" (Figure 10, released): each branch ends in a stride-2 VALID
+    layer and the branches are concatenated. "pool_first" (Figure 9, left):
+    a 3x3/2 max pool, then the branches at stride 1 SAME on the reduced
+    grid: cheaper, but the grid shrinks before the filters expand (a
+    representational bottleneck). "conv_first" (Figure 9, right): the
+    branches at stride 1 SAME on the full grid, then the 3x3/2 max pool:
+    no bottleneck, several times the cost.
+    """
+    if variant == "parallel":
+        return _concat(branches(x, 2, "valid"), scope)
+    if variant == "pool_first":
+        x = _max_pool_3x3_stride_2(x, f"{scope}/MaxPool_0a_3x3")
+        return _concat(branches(x, 1, "same"), scope)
+    if variant == "conv_first":
+        x = _concat(branches(x, 1, "same"), f"{scope}/concat")
+        return _max_pool_3x3_stride_2(x, scope)
+    raise ValueError(f"Unknown grid_reduction {variant!r}; valid: parallel, pool_first, conv_first.")
+
+
+def _pool_branch(x, stride: int, scope: str):
+    """The pooling branch of a grid reduction: 3x3 max pool, at the reduction's stride."""
+    if stride == 2:
+        return _max_pool_3x3_stride_2(x, scope)
+    return layers.MaxPooling2D(3, strides=1, padding="same", name=_name(scope))(x)
+
+
+def grid_reduction_35_to_17(x, conv: ConvUnits, scope: str = "Mixed_6a", *, variant: str = "parallel"):
     """Figure 10: reduce the grid 35x35 -> 17x17 while expanding the filters.
 
     Parallel stride-2 branches, concatenated (288 -> 768 channels):
@@ -164,15 +236,19 @@ def grid_reduction_35_to_17(x, conv: ConvUnits, scope: str = "Mixed_6a"):
     Difference from the figure: Figure 10's single-3x3 branch is
     1x1 -> 3x3/2; the released Branch_0 is a lone 3x3/2 convolution.
     TF-slim names both stride-2 convolutions `Conv2d_1a_1x1` although they
-    are 3x3; the names are kept so that checkpoints map.
+    are 3x3; the names are kept so that checkpoints map. `variant` builds
+    Figure 9's alternatives from the same branches (`_reduce_grid`).
     """
     s = scope
-    b0 = conv(x, 384, (3, 3), f"{s}/Branch_0/Conv2d_1a_1x1", strides=2, padding="valid")
-    b1 = conv(x, 64, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
-    b1 = conv(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
-    b1 = conv(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_1a_1x1", strides=2, padding="valid")
-    b2 = _max_pool_3x3_stride_2(x, f"{s}/Branch_2/MaxPool_1a_3x3")
-    return _concat([b0, b1, b2], s)
+
+    def branches(x, stride, padding):
+        b0 = conv(x, 384, (3, 3), f"{s}/Branch_0/Conv2d_1a_1x1", strides=stride, padding=padding)
+        b1 = conv(x, 64, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+        b1 = conv.factorized_first(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_0b_3x3")
+        b1 = conv(b1, 96, (3, 3), f"{s}/Branch_1/Conv2d_1a_1x1", strides=stride, padding=padding)
+        return [b0, b1, _pool_branch(x, stride, f"{s}/Branch_2/MaxPool_1a_3x3")]
+
+    return _reduce_grid(x, s, variant, branches)
 
 
 def asymmetric_7x7_block(x, conv: ConvUnits, scope: str, channels: int):
@@ -191,19 +267,19 @@ def asymmetric_7x7_block(x, conv: ConvUnits, scope: str, channels: int):
     s, c = scope, channels
     b0 = conv(x, 192, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
     b1 = conv(x, c, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
-    b1 = conv(b1, c, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
+    b1 = conv.factorized_first(b1, c, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
     b1 = conv(b1, 192, (7, 1), f"{s}/Branch_1/Conv2d_0c_7x1")
     b2 = conv(x, c, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
-    b2 = conv(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0b_7x1")
+    b2 = conv.factorized_first(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0b_7x1")
     b2 = conv(b2, c, (1, 7), f"{s}/Branch_2/Conv2d_0c_1x7")
-    b2 = conv(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0d_7x1")
+    b2 = conv.factorized_first(b2, c, (7, 1), f"{s}/Branch_2/Conv2d_0d_7x1")
     b2 = conv(b2, 192, (1, 7), f"{s}/Branch_2/Conv2d_0e_1x7")
     b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
     b3 = conv(b3, 192, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
     return _concat([b0, b1, b2, b3], s)
 
 
-def grid_reduction_17_to_8(x, conv: ConvUnits, scope: str = "Mixed_7a"):
+def grid_reduction_17_to_8(x, conv: ConvUnits, scope: str = "Mixed_7a", *, variant: str = "parallel"):
     """Figure 10: reduce the grid 17x17 -> 8x8 while expanding the filters.
 
     Parallel stride-2 branches, concatenated (768 -> 1280 channels):
@@ -213,17 +289,21 @@ def grid_reduction_17_to_8(x, conv: ConvUnits, scope: str = "Mixed_7a"):
 
     Difference from the figure: Figure 10's right-hand branch is
     1x1 -> 3x3 -> 3x3/2; the released one factorizes its 7x7 context as
-    1x7 -> 7x1 before the stride-2 3x3.
+    1x7 -> 7x1 before the stride-2 3x3. `variant` builds Figure 9's
+    alternatives from the same branches (`_reduce_grid`).
     """
     s = scope
-    b0 = conv(x, 192, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
-    b0 = conv(b0, 320, (3, 3), f"{s}/Branch_0/Conv2d_1a_3x3", strides=2, padding="valid")
-    b1 = conv(x, 192, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
-    b1 = conv(b1, 192, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
-    b1 = conv(b1, 192, (7, 1), f"{s}/Branch_1/Conv2d_0c_7x1")
-    b1 = conv(b1, 192, (3, 3), f"{s}/Branch_1/Conv2d_1a_3x3", strides=2, padding="valid")
-    b2 = _max_pool_3x3_stride_2(x, f"{s}/Branch_2/MaxPool_1a_3x3")
-    return _concat([b0, b1, b2], s)
+
+    def branches(x, stride, padding):
+        b0 = conv(x, 192, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
+        b0 = conv(b0, 320, (3, 3), f"{s}/Branch_0/Conv2d_1a_3x3", strides=stride, padding=padding)
+        b1 = conv(x, 192, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
+        b1 = conv.factorized_first(b1, 192, (1, 7), f"{s}/Branch_1/Conv2d_0b_1x7")
+        b1 = conv(b1, 192, (7, 1), f"{s}/Branch_1/Conv2d_0c_7x1")
+        b1 = conv(b1, 192, (3, 3), f"{s}/Branch_1/Conv2d_1a_3x3", strides=stride, padding=padding)
+        return [b0, b1, _pool_branch(x, stride, f"{s}/Branch_2/MaxPool_1a_3x3")]
+
+    return _reduce_grid(x, s, variant, branches)
 
 
 def expanded_filter_bank_block(

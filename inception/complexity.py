@@ -27,12 +27,18 @@ def _dense_multiply_adds(layer) -> int:
     return cells * kernel[0] * kernel[1]
 
 
-def count_multiply_adds(model: keras.Model) -> int:
-    """Multiply-adds of one forward pass of one example through `model`."""
+def count_multiply_adds(model: keras.Model, scope: str = "") -> int:
+    """Multiply-adds of one forward pass of one example through `model`.
+
+    `scope` counts only the layers whose names start with it, e.g. "Mixed_6a"
+    for one block (layers are named after TF-slim scopes).
+    """
     total = 0
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            total += count_multiply_adds(layer)
+            total += count_multiply_adds(layer, scope)
+        elif not layer.name.startswith(scope):
+            continue
         elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv1D, keras.layers.Conv3D)):
             total += _conv_multiply_adds(layer)
         elif isinstance(layer, keras.layers.DepthwiseConv2D):

@@ -1,10 +1,14 @@
-"""Top-1 / top-5 error, single crop, multi-crop and ensembles (SPEC section 6).
+"""The one evaluator: top-1 / top-5 error of a model or an ensemble, over one crop or many.
 
-The paper's Tables 4 and 5 average the softmax over the crops of an image
-(12 or 144, built by `inception.data`) and, for ensembles, over models. The
-data side yields all crops of an image together ([batch, crops, H, W, 3]), so
-averaging here is a reshape and a mean. Keras metrics have no notion of
-crops or ensembles; this loop is the small piece no library provides.
+Every table uses it: single crop (Tables 2 and 3) is the one-crop case of
+the multi-crop evaluation of Table 4, and one model the one-model case of
+Table 5's ensembles. The paper averages the softmax over the crops of an
+image (12 or 144, built by `inception.data`) and, for ensembles, over
+models. The data side yields all crops of an image together ([batch, crops,
+H, W, 3]), so averaging here is a reshape and a mean. Keras metrics have no
+notion of crops or ensembles; this loop is the small piece no library
+provides. Per-image correctness is kept for the bootstrap intervals over
+images (`inception.statistics`).
 """
 
 from __future__ import annotations
@@ -16,25 +20,21 @@ from typing import Iterable, Sequence
 import numpy as np
 import keras
 
-from inception.model import without_aux
+from inception.loading import classifier
 from inception.training.ema import ema_weights
 
 
 @dataclasses.dataclass(frozen=True)
 class EvalResult:
+    """Errors over `examples` images, and which images each model got right (top-1, top-5)."""
+
     top1_error: float
     top5_error: float
     examples: int
     crops: int
     models: int
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def _single_output(model: keras.Model) -> keras.Model:
-    """The logits-only model: the auxiliary head plays no part in evaluation."""
-    return without_aux(model) if isinstance(model.output, dict) else model
+    correct_top1: np.ndarray = dataclasses.field(repr=False, compare=False, default=None)
+    correct_top5: np.ndarray = dataclasses.field(repr=False, compare=False, default=None)
 
 
 def average_probabilities(models: Sequence[keras.Model], images: np.ndarray, chunk: int = 256) -> np.ndarray:
@@ -51,7 +51,8 @@ def average_probabilities(models: Sequence[keras.Model], images: np.ndarray, chu
     flat = images.reshape((batch * crops,) + images.shape[2:])
     total = None
     for model in models:
-        logits = model.predict(flat, batch_size=chunk, verbose=0)
+        logits = np.concatenate([keras.ops.convert_to_numpy(model.predict_on_batch(flat[i:i + chunk]))
+                                 for i in range(0, len(flat), chunk)])
         probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
         probabilities = probabilities.reshape(batch, crops, -1).mean(axis=1)
         total = probabilities if total is None else total + probabilities
@@ -83,26 +84,28 @@ def evaluate(
         models = [models]
     if not models:
         raise ValueError("evaluate needs at least one model.")
-    top1 = top5 = examples = 0
+    top1, top5 = [], []
     crops = 1
     with contextlib.ExitStack() as stack:
         for model in models:
             stack.enter_context(ema_weights(model, enabled=use_ema))
-        heads = [_single_output(m) for m in models]
+        heads = [classifier(m) for m in models]
         for images, labels in dataset:
             images = np.asarray(images)
             labels = np.asarray(labels)
             crops = images.shape[1] if images.ndim == 5 else 1
             probabilities = average_probabilities(heads, images, chunk=chunk)
-            top1 += int(top_k_correct(probabilities, labels, 1).sum())
-            top5 += int(top_k_correct(probabilities, labels, 5).sum())
-            examples += len(labels)
-    if examples == 0:
+            top1.append(top_k_correct(probabilities, labels, 1))
+            top5.append(top_k_correct(probabilities, labels, 5))
+    if not top1:
         raise ValueError("The evaluation dataset yielded no examples.")
+    top1, top5 = np.concatenate(top1), np.concatenate(top5)
     return EvalResult(
-        top1_error=1.0 - top1 / examples,
-        top5_error=1.0 - top5 / examples,
-        examples=examples,
+        top1_error=float(1.0 - top1.mean()),
+        top5_error=float(1.0 - top5.mean()),
+        examples=int(top1.size),
         crops=crops,
         models=len(models),
+        correct_top1=top1,
+        correct_top5=top5,
     )

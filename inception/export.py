@@ -1,6 +1,6 @@
 """SavedModel export for TF Serving (SPEC section 6).
 
-    model = inception.export.load_trained_model("runs/table3_rmsprop")
+    model = inception.loading.load_trained_model("runs/small/table3/label_smoothing/seed_0")
     path = inception.export.export_savedmodel(model, "exported/inception")
     # -> "exported/inception/1", ready for `tensorflow_model_server`
 
@@ -37,12 +37,9 @@ import tensorflow as tf
 from absl import logging
 
 from inception.data import preprocessing
-from inception.model import without_aux
+from inception.loading import classifier as logits_only
+from inception.loading import has_moving_averages, load_trained_model
 from inception.training import ema
-from inception.training.recipe import recipe_from_config
-from inception.training.trainer import build_model, final_weights_path
-from inception.training.trainer import load_trained_model as trainer_load_trained_model
-from inception.training.workdir import RunPaths, read_config
 
 SERVING_SIGNATURE = "serving_default"
 IMAGES_SIGNATURE = "predict_images"
@@ -52,106 +49,6 @@ TOP_K = 5
 RANGE_TOLERANCE = 1e-3
 
 ModelOrPath = Union[keras.Model, str, os.PathLike]
-
-
-# -- loading a trained model
-
-
-def has_moving_averages(model: keras.Model) -> bool:
-    """Whether the model's optimizer holds EMA weights (it was trained with the recipe)."""
-    return ema.has_averages(model) and model.optimizer.built
-
-
-def _warn_if_no_averages(model: keras.Model) -> None:
-    if not has_moving_averages(model):
-        logging.warning("Model %r has no moving averages of its weights (not trained with the "
-                        "recipe's optimizer); using its weights as they are.", model.name)
-
-
-def _averaged(model: keras.Model, use_ema: bool) -> keras.Model:
-    """`model`, holding its moving averages from now on when `use_ema` and it has them."""
-    if use_ema:
-        _warn_if_no_averages(model)
-        if has_moving_averages(model):
-            ema.assign_ema_weights(model)
-    return model
-
-
-def _is_run_directory(path: str) -> bool:
-    return os.path.isfile(RunPaths(path).config)
-
-
-def _run_of_checkpoint(prefix: str) -> Optional[str]:
-    """The run directory of `<run>/checkpoints/ckpt-N` (given as its prefix), if it is one."""
-    if not os.path.isfile(prefix + ".index"):
-        return None
-    run = os.path.dirname(os.path.dirname(os.path.abspath(prefix)))
-    return run if _is_run_directory(run) else None
-
-
-def _from_training_checkpoint(run: str, prefix: str, use_ema: bool) -> keras.Model:
-    """The run's network with the weights (and averages) of one training checkpoint.
-
-    The model is compiled with the run's recipe only to create the optimizer
-    slots that hold the averages; the learning-rate schedule plays no part.
-    """
-    config = read_config(run)
-    model = build_model(config.model)
-    model.compile(**recipe_from_config(config.recipe, steps_per_epoch=1,
-                                       has_aux=isinstance(model.output, dict)))
-    model.optimizer.build(model.trainable_variables)
-    # expect_partial: the checkpoint also holds the dropout RNG state, not needed here.
-    tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
-        prefix).assert_existing_objects_matched().expect_partial()
-    return _averaged(model, use_ema)
-
-
-def _from_run_directory(run: str, use_ema: bool) -> keras.Model:
-    """A finished run's final weights; an unfinished run's latest checkpoint."""
-    paths = RunPaths(run)
-    if os.path.isfile(final_weights_path(run, use_ema)):
-        return trainer_load_trained_model(run, use_ema=use_ema)
-    latest = tf.train.latest_checkpoint(paths.checkpoints)
-    if latest is None:
-        final = os.path.basename(final_weights_path(run, use_ema))
-        raise FileNotFoundError(f"The run {run!r} has neither final weights ({final}) nor checkpoints")
-    logging.warning("The run %r has no final weights; using its latest checkpoint %s", run, latest)
-    return _from_training_checkpoint(run, latest, use_ema)
-
-
-def _from_keras_file(path: str, use_ema: bool) -> keras.Model:
-    """A `model.save("....keras")` file; its optimizer holds the averages, if any."""
-    return _averaged(keras.saving.load_model(path), use_ema)
-
-
-def load_trained_model(path: Union[str, os.PathLike], use_ema: bool = True) -> keras.Model:
-    """Loads a trained model; with `use_ema` it holds the moving averages of its weights.
-
-    `path` is one of (SPEC section 6; what a run directory holds is
-    `inception.training.workdir`):
-      - a run directory of `train_and_evaluate`: its final weights
-        (`final.weights.h5`, or `final_raw.weights.h5` without `use_ema`), or,
-        when the run has not finished, its latest training checkpoint;
-      - a training checkpoint `<run>/checkpoints/ckpt-N`;
-      - a `.keras` file saved with `model.save` after `model.fit` (the optimizer
-        is restored with it because it holds the averages).
-    A model without averages (imported weights, a plain optimizer) keeps its
-    weights, with a warning.
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        if not _is_run_directory(path):
-            raise FileNotFoundError(f"{path!r} is not a run directory (no config.json)")
-        return _from_run_directory(path, use_ema)
-    if path.endswith(".keras") and os.path.isfile(path):
-        return _from_keras_file(path, use_ema)
-    run = _run_of_checkpoint(path)
-    if run is not None:
-        return _from_training_checkpoint(run, path, use_ema)
-    if not os.path.exists(path) and not os.path.exists(path + ".index"):
-        raise FileNotFoundError(f"No run directory, checkpoint or model file at {path!r}")
-    raise ValueError(f"Cannot load {path!r}: pass a run directory, a training checkpoint "
-                     "(<run>/checkpoints/ckpt-N) or a .keras file")
 
 
 # -- the serving graph
@@ -174,11 +71,6 @@ def _new_version_dir(output_dir: Union[str, os.PathLike], version: Optional[int]
     if os.path.exists(version_dir):
         raise FileExistsError(f"{version_dir} exists; choose another version or leave it out")
     return version_dir
-
-
-def _classifier(model: keras.Model) -> keras.Model:
-    """The logits-only model: the auxiliary head only helps training."""
-    return without_aux(model) if isinstance(model.output, dict) else model
 
 
 def _input_size(classifier: keras.Model, image_size: Optional[int]) -> int:
@@ -315,7 +207,7 @@ def export_savedmodel(
                          "(already averaged if it came from load_trained_model).", model.name)
     else:
         model = load_trained_model(model_or_path, use_ema=use_ema)
-    classifier = _classifier(model)
+    classifier = logits_only(model)
     size = _input_size(classifier, image_size)
     names = _class_names_tensor(class_names, classifier.output_shape[-1])
     # Variable values are read when written out, so both happen with the averages in.

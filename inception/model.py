@@ -2,7 +2,7 @@
 
 The canonical network is the one the authors released (TF-slim
 `inception_v3`, also `keras.applications.InceptionV3` plus the auxiliary
-head); SPEC section 2.1. The blocks it is made of live in `blocks.py`, one
+head). The blocks it is made of live in `blocks.py`, one
 function per figure.
 
     end point        what                             output at 299
@@ -25,6 +25,7 @@ function per figure.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from typing import Dict, Iterable, Optional
 
@@ -32,17 +33,15 @@ import keras
 from keras import layers
 
 from inception import blocks
+from inception import config as config_lib
+from inception.config import ModelConfig
 
 # Stems: the layers before Mixed_5b. "3x3" is the canonical stem (Table 2's
 # 299x299 receptive field, Table 3's "Factorized 7x7"); the others are the
-# variants Tables 2 and 3 compare it with.
-STEMS = ("3x3", "7x7", "rf151", "rf79")
-MIXED_5_BLOCKS = ("released", "figure5")
-# Keras dtype policies the network is built and trained in. Under
-# "mixed_bfloat16" layers compute in bfloat16 and keep float32 variables (so
-# checkpoints and exports are unchanged); the logits stay float32. Float16
-# would need loss scaling, which the recipe's optimizers do not do.
-DTYPE_POLICIES = ("float32", "mixed_bfloat16")
+# variants Tables 2 and 3 compare it with. The choices live in inception.config.
+STEMS = config_lib.STEMS
+MIXED_5_BLOCKS = config_lib.MIXED_5_BLOCKS
+DTYPE_POLICIES = config_lib.DTYPE_POLICIES
 
 # The names TF-slim gives to the end points, in network order.
 STEM_END_POINTS = (
@@ -73,7 +72,7 @@ def _stem_layers(stem: str):
        the first max pooling removed.
     """
     if stem not in STEMS:
-        raise ValueError(f"Unknown stem {stem!r}; valid stems are {STEMS}.")
+        raise ValueError(f"Unknown stem {stem!r}; valid: {STEMS}.")
     if stem == "7x7":
         head = [("conv", 64, (7, 7), 2, "valid", "Conv2d_1a_7x7")]
     else:
@@ -119,88 +118,39 @@ def minimum_input_size(stem: str = "3x3") -> int:
     return n
 
 
-def _validate(num_classes, input_size, stem, mixed_5_block, depth_multiplier, min_depth, dropout_keep_prob):
-    if stem not in STEMS:
-        raise ValueError(f"Unknown stem {stem!r}; valid stems are {STEMS}.")
-    if mixed_5_block not in MIXED_5_BLOCKS:
-        raise ValueError(f"Unknown mixed_5_block {mixed_5_block!r}; valid: {MIXED_5_BLOCKS}.")
-    if depth_multiplier <= 0:
-        raise ValueError(f"depth_multiplier must be greater than zero, got {depth_multiplier}.")
-    if min_depth < 1:
-        raise ValueError(f"min_depth must be at least 1, got {min_depth}.")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {num_classes}.")
-    if not 0.0 < dropout_keep_prob <= 1.0:
-        raise ValueError(f"dropout_keep_prob must be in (0, 1], got {dropout_keep_prob}.")
-    smallest = minimum_input_size(stem)
-    if input_size < smallest:
-        raise ValueError(
-            f"input_size {input_size} is too small for stem {stem!r}: "
-            f"the smallest input it allows is {smallest}x{smallest}."
-        )
+def inception_v3(config: Optional[ModelConfig] = None, *, name: str = "InceptionV3",
+                 **fields) -> keras.Model:
+    """Builds Inception-v3 or one of the variants of the paper's tables and controls.
 
+        inception_v3()                                   # the released network, 1000 classes
+        inception_v3(num_classes=10, input_size=75)      # any ModelConfig field as a keyword
+        inception_v3(run_config.model)                   # a run's ModelConfig
 
-def inception_v3(
-    num_classes: int = 1000,
-    include_aux: bool = True,
-    *,
-    input_size: int = 299,
-    stem: str = "3x3",
-    mixed_5_block: str = "released",
-    aux_batch_norm: bool = True,
-    depth_multiplier: float = 1.0,
-    min_depth: int = 16,
-    dropout_keep_prob: float = 0.8,
-    batch_norm_momentum: float = 0.9997,
-    batch_norm_epsilon: float = 0.001,
-    weight_decay: float = 4e-5,
-    dtype_policy: Optional[str] = None,
-    name: str = "InceptionV3",
-) -> keras.Model:
-    """Builds Inception-v3 or one of the variants of the paper's tables.
-
-    Args:
-      num_classes: 1000 for ImageNet; 1001 for the TF-slim checkpoint layout
-        (class 0 is "background").
-      include_aux: add the auxiliary classifier (Figure 8). The model then has
-        two outputs, a dict {"logits", "aux_logits"}; `without_aux(model)`
-        gives the single-output model that shares its weights.
-      input_size: side of the square input (299 in the paper); images are
-        expected in [-1, 1].
-      stem: "3x3" (canonical), "7x7" (Table 3's Inception-v2 rows),
-        "rf151" or "rf79" (Table 2's smaller receptive fields).
-      mixed_5_block: "released" (with the 5x5 branch) or "figure5" (the
-        figure-literal block, every 5x5 factorized).
-      aux_batch_norm: batch-normalize the auxiliary head ("BN-auxiliary").
-      depth_multiplier, min_depth: scale every filter count to
-        max(int(d * depth_multiplier), min_depth), as TF-slim does.
-      dropout_keep_prob: keep probability of the dropout before the logits.
-      batch_norm_momentum: moving-average decay of batch-norm statistics
-        (0.9997 in the paper; short runs need a faster one).
-      batch_norm_epsilon: 0.001, as released.
-      weight_decay: L2 factor in TF `l2_loss` semantics on every kernel
-        (4e-5 in the paper; 0 disables it).
-      dtype_policy: "float32" or "mixed_bfloat16" (`DTYPE_POLICIES`); None
-        follows Keras' global policy (`keras.config.dtype_policy()`). The
-        logits are float32 under every policy.
+    `fields` are `inception.config.ModelConfig` fields (its docstring says
+    what each does), applied over `config` (default: the released network).
 
     Returns:
       A functional `keras.Model` whose layers are named after TF-slim's
       scopes (see `blocks.py`), so `model.get_layer("Mixed_6e")` is that end
-      point.
+      point. With the auxiliary head its outputs are a dict
+      {"logits", "aux_logits"}; `without_aux(model)` shares its weights.
 
     Raises:
-      ValueError: an unknown stem, block or dtype policy, a depth multiplier
-        <= 0, or an input too small for the stem (the message says what is
-        allowed).
+      ValueError: an unknown field or choice, a depth multiplier <= 0, or an
+        input too small for the stem (the message says what is allowed).
     """
-    _validate(num_classes, input_size, stem, mixed_5_block, depth_multiplier, min_depth, dropout_keep_prob)
-    if dtype_policy is not None and dtype_policy not in DTYPE_POLICIES:
-        raise ValueError(f"Unknown dtype_policy {dtype_policy!r}; valid: {DTYPE_POLICIES} or None.")
-    with _global_dtype_policy(dtype_policy):
-        return _inception_v3(num_classes, include_aux, input_size, stem, mixed_5_block, aux_batch_norm,
-                             depth_multiplier, min_depth, dropout_keep_prob, batch_norm_momentum,
-                             batch_norm_epsilon, weight_decay, name)
+    try:
+        config = dataclasses.replace(config or ModelConfig(), **fields)
+    except TypeError as error:  # an unknown keyword
+        valid = [f.name for f in dataclasses.fields(ModelConfig)]
+        raise ValueError(f"{error}; valid fields: {valid}.") from None
+    smallest = minimum_input_size(config.stem)
+    if config.input_size < smallest:
+        raise ValueError(
+            f"input_size {config.input_size} is too small for stem {config.stem!r}: "
+            f"the smallest input it allows is {smallest}x{smallest}.")
+    with _global_dtype_policy(config.dtype_policy):
+        return _build(config, name)
 
 
 @contextlib.contextmanager
@@ -219,53 +169,49 @@ def _global_dtype_policy(name: Optional[str]):
         keras.config.set_dtype_policy(previous)
 
 
-def _inception_v3(num_classes, include_aux, input_size, stem, mixed_5_block, aux_batch_norm,
-                  depth_multiplier, min_depth, dropout_keep_prob, batch_norm_momentum,
-                  batch_norm_epsilon, weight_decay, name) -> keras.Model:
-    conv = blocks.ConvUnits(
-        depth_multiplier=depth_multiplier,
-        min_depth=min_depth,
-        batch_norm_momentum=batch_norm_momentum,
-        batch_norm_epsilon=batch_norm_epsilon,
-        weight_decay=weight_decay,
-    )
-    inputs = keras.Input((input_size, input_size, 3), name="images")
-
-    # Stem: 299x299x3 -> 35x35x192.
-    x = inputs
+def _stem(x, conv: blocks.ConvUnits, stem: str):
+    """299x299x3 -> 35x35x192 (at the canonical input)."""
     for kind, filters, kernel, stride, padding, scope in _stem_layers(stem):
         if kind == "conv":
             x = conv(x, filters, kernel, scope, strides=stride, padding=padding)
         else:
             x = layers.MaxPooling2D(kernel, strides=stride, padding=padding, name=scope)(x)
+    return x
+
+
+def _build(config: ModelConfig, name: str) -> keras.Model:
+    conv = blocks.ConvUnits.of(config)
+    inputs = keras.Input((config.input_size, config.input_size, 3), name="images")
+    x = _stem(inputs, conv, config.stem)
 
     # 35x35: three Figure 5 blocks -> 35x35x288.
-    figure_literal = mixed_5_block == "figure5"
-    x = blocks.factorized_5x5_block(x, conv, "Mixed_5b", pool_filters=32, figure_literal=figure_literal)
+    variant = config.mixed_5_block
+    x = blocks.factorized_5x5_block(x, conv, "Mixed_5b", pool_filters=32, variant=variant)
     x = blocks.factorized_5x5_block(
-        x, conv, "Mixed_5c", pool_filters=64, figure_literal=figure_literal,
+        x, conv, "Mixed_5c", pool_filters=64, variant=variant,
         branch_1_names=("Conv2d_0b_1x1", "Conv_1_0c_5x5"),  # TF-slim's irregular names
     )
-    x = blocks.factorized_5x5_block(x, conv, "Mixed_5d", pool_filters=64, figure_literal=figure_literal)
+    x = blocks.factorized_5x5_block(x, conv, "Mixed_5d", pool_filters=64, variant=variant)
 
     # 35x35 -> 17x17x768, then four Figure 6 blocks.
-    x = blocks.grid_reduction_35_to_17(x, conv, "Mixed_6a")
+    x = blocks.grid_reduction_35_to_17(x, conv, "Mixed_6a", variant=config.grid_reduction)
     for scope, channels in (("Mixed_6b", 128), ("Mixed_6c", 160), ("Mixed_6d", 160), ("Mixed_6e", 192)):
         x = blocks.asymmetric_7x7_block(x, conv, scope, channels)
     mixed_6e = x
 
     # 17x17 -> 8x8x1280, then two Figure 7 blocks -> 8x8x2048.
-    x = blocks.grid_reduction_17_to_8(x, conv, "Mixed_7a")
+    x = blocks.grid_reduction_17_to_8(x, conv, "Mixed_7a", variant=config.grid_reduction)
     x = blocks.expanded_filter_bank_block(x, conv, "Mixed_7b")
     x = blocks.expanded_filter_bank_block(
         x, conv, "Mixed_7c",
         branch_1_split_names=("Conv2d_0b_1x3", "Conv2d_0c_3x1"),  # TF-slim's irregular names
     )
 
-    logits = blocks.classifier(x, conv, num_classes, dropout_keep_prob=dropout_keep_prob)
-    if not include_aux:
+    logits = blocks.classifier(x, conv, config.num_classes, dropout_keep_prob=config.dropout_keep_prob)
+    if not config.include_aux:
         return keras.Model(inputs, logits, name=name)
-    aux_logits = blocks.auxiliary_classifier(mixed_6e, conv, num_classes, batch_norm=aux_batch_norm)
+    aux_logits = blocks.auxiliary_classifier(mixed_6e, conv, config.num_classes,
+                                             batch_norm=config.aux_batch_norm)
     return keras.Model(inputs, {"logits": logits, "aux_logits": aux_logits}, name=name)
 
 

@@ -1,9 +1,9 @@
-"""inception.experiment: every table row end to end on a tiny slice, and the table it writes.
+"""inception.experiment: every row end to end on a tiny slice, over seeds, and nothing done twice.
 
 The parametrised test runs each row through `run_row`, the path the real
 runs take, with sizes shrunk by overrides (2 steps, 64 training images, 4
 evaluation images, a tenth of the filters). One workdir is shared, so the
-rows that reuse bn_auxiliary's run reuse it here too.
+rows that reuse bn_auxiliary's runs reuse them here too.
 """
 
 import json
@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from inception import experiment, rows
+from inception import experiment, profiles, results, rows
 
 TINY = {
     "max_steps": 2,
@@ -19,9 +19,13 @@ TINY = {
     "checkpoint_every_steps": 2,
     "data": {"train_examples": 64, "eval_examples": 4, "shuffle_buffer": 64},
     "model": {"depth_multiplier": 0.1},
+    "evaluation": {"heldout_every_steps": 1, "heldout_examples": 4},
 }
 # Fast set: a trained row at the smallest input, and a multi-crop row that reuses a run.
 FAST_ROWS = ("rf79", "crops12")
+SEED_KEYS = ("table", "row", "seed", "profile", "config_hash", "row_hash", "config", "top1_error",
+             "top5_error", "eval_examples", "steps", "train_seconds", "wall_seconds", "machine",
+             "history", "date", "command")
 
 
 @pytest.fixture(scope="module")
@@ -29,97 +33,76 @@ def workdir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("runs"))
 
 
+def _run(name, workdir, **kwargs):
+    return experiment.run_row(name, workdir=workdir, overrides=TINY, command="pytest", verbose=0, **kwargs)
+
+
 @pytest.mark.parametrize("name", [
     pytest.param(name, marks=() if name in FAST_ROWS else pytest.mark.slow) for name in rows.ROWS])
 def test_every_row_runs_end_to_end(name, workdir):
-    result = experiment.run_row(name, workdir=workdir, overrides=TINY, command="pytest", verbose=0)
-
-    row = rows.ROWS[name]
-    path = os.path.join(workdir, row.table, name, experiment.RESULT_FILE)
-    with open(path) as f:
-        written = json.load(f)
-    assert set(experiment.REQUIRED_KEYS) <= set(written)
-    assert written["top1_error"] == result["top1_error"]
-    assert 0.0 <= result["top1_error"] <= 1.0 and 0.0 <= result["top5_error"] <= 1.0
-    assert result["paper"] == row.paper
-    assert result["crops"] == row.config.evaluation.crops
-    assert result["models"] == row.ensemble
-    assert result["eval_examples"] == 4
-    assert result["multiply_adds"] > 0 and result["parameters"] > 0
-    for run_dir in result["run_dirs"]:
-        assert os.path.exists(os.path.join(run_dir, "final.weights.h5"))
-
-    table = open(experiment.write_table(row.table, workdir)).read()
-    assert f"`{name}`" in table
-    assert experiment._percent(result["top1_error"]) in table
-    assert experiment._percent(row.paper["top1_error"]) in table
-    assert "pytest" in table  # the command that made it
+    outcome = _run(name, workdir)
+    row = rows.get(name)
+    if isinstance(outcome, list):  # a trained row (or an alias of one): its seed records
+        [record] = outcome
+        assert set(SEED_KEYS) <= set(record)
+        assert record["seed"] == 0 and record["steps"] == 2 and record["eval_examples"] == 4
+        assert 0.0 <= record["top1_error"] <= 1.0
+        assert record["machine"]["cores"] >= 1 and record["machine"]["backend"]
+        assert any("heldout_top1" in h for h in record["history"])
+        written = results.read_json(results.seed_path(os.path.join(workdir, "results"), "small",
+                                                      record["table"], record["row"], 0))
+        assert written == json.loads(json.dumps(record))
+    else:  # a row that evaluates trained networks
+        assert outcome["ours"]["crops"] == row.config.evaluation.crops
+        assert outcome["ours"]["models"] == row.ensemble
+        assert len(outcome["ours"]["correct_top1"]) == outcome["baseline"]["examples"] == 4
+        assert outcome["multiply_adds"] > 0 and outcome["parameters"] > 0
 
 
-def test_a_reused_run_is_the_rows_own_run_and_is_not_retrained(workdir):
-    crops12 = experiment.row_with_overrides("crops12", overrides=TINY)
-    [member] = experiment.members(crops12, "small", workdir, TINY)
-    experiment.ensure_trained(member, verbose=0)  # a no-op after the parametrised test
-    results_file = os.path.join(member.run_dir, "results.json")
-    trained_at = os.path.getmtime(results_file)
+def test_a_finished_seed_is_not_trained_again(workdir, monkeypatch):
+    _run("rf79", workdir)  # done by the parametrised test, or now
+    monkeypatch.setattr(experiment.trainer, "train_and_evaluate",
+                        lambda *a, **k: pytest.fail("trained a seed that was done"))
+    [again] = _run("rf79", workdir)
+    assert again["seed"] == 0
 
-    result = experiment.run_row("crops12", workdir=workdir, overrides=TINY, verbose=0)
 
-    assert result["run_dirs"] == [os.path.join(workdir, "table3", "bn_auxiliary")]
-    assert os.path.getmtime(results_file) == trained_at
-    assert "single_crop_top1_error" in result
+def test_more_seeds_train_only_the_new_ones(tmp_path, monkeypatch):
+    trained = []
+    real = experiment.trainer.train_and_evaluate
+
+    def counting(config, run_dir, **kwargs):
+        trained.append(config.seed)
+        return real(config, run_dir, **kwargs)
+
+    monkeypatch.setattr(experiment.trainer, "train_and_evaluate", counting)
+    _run("rf79", str(tmp_path), seeds=1)
+    records = _run("rf79", str(tmp_path), seeds=2)
+    assert trained == [0, 1]
+    assert [r["seed"] for r in records] == [0, 1]
+    assert records[0]["config_hash"] != records[1]["config_hash"]
+    assert records[0]["row_hash"] == records[1]["row_hash"]
+
+
+def test_a_result_of_another_config_is_kept_not_overwritten(tmp_path):
+    _run("rf79", str(tmp_path))
+    path = results.seed_path(str(tmp_path / "results"), "small", "table2", "rf79", 0)
+    before = open(path).read()
+    other = {**TINY, "max_steps": 1}
+    with pytest.raises(results.ResultConflict, match="another config"):
+        experiment.run_row("rf79", workdir=str(tmp_path), overrides=other, verbose=0)
+    assert open(path).read() == before
 
 
 def test_ensemble_members_are_seeds_of_the_reused_row(tmp_path):
-    row = rows.get("ensemble4_crops144")
-    members = experiment.members(row, "small", str(tmp_path))
-
-    assert [m.config.seed for m in members] == [0, 1, 2, 3]
-    assert members[0].run_dir == os.path.join(str(tmp_path), "table3", "bn_auxiliary")
-    assert members[3].run_dir == os.path.join(str(tmp_path), "table5", "ensemble4_crops144", "member_3")
-    base = rows.get("bn_auxiliary").config
-    assert members[0].config == base
-    assert members[1].config.model == base.model and members[1].config.recipe == base.recipe
+    row = profiles.get("bn_auxiliary")
+    seeds = experiment.seeds_of(row, "small", str(tmp_path), str(tmp_path / "results"), 4)
+    assert [s.config.seed for s in seeds] == [0, 1, 2, 3]
+    assert seeds[3].run_dir == os.path.join(str(tmp_path), "small", "table3", "bn_auxiliary", "seed_3")
+    assert all(s.config.model == row.config.model and s.config.recipe == row.config.recipe for s in seeds)
+    assert rows.get("ensemble4_crops144").ensemble == 4
 
 
-def test_small_profile_evaluates_multi_crop_rows_on_a_stated_subset():
-    assert rows.get("crops144").config.data.eval_examples == rows.SMALL_MULTICROP_EVAL_EXAMPLES
-    assert rows.get("bn_auxiliary").config.data.eval_examples == 10_000
-
-
-def _fake_result(table, name, top1, seeds=(0,), run_dirs=("",), **extra):
-    return dict(table=table, row=name, description=f"{name} row", profile="small",
-                dataset="fashion_mnist", top1_error=top1, top5_error=0.01, eval_examples=250,
-                crops=144, models=len(seeds), multiply_adds=3_500_000, parameters=226_565,
-                train_seconds=300.0, paper=rows.ROWS[name].paper, command=f"python experiments/{table}.py",
-                date="2026-01-01", use_ema=True, seeds=list(seeds), run_dirs=list(run_dirs), **extra)
-
-
-def test_table_has_ours_the_papers_cited_rows_command_and_curves(tmp_path):
-    run_dir = tmp_path / "table3" / "rmsprop"
-    run_dir.mkdir(parents=True)
-    history = [{"step": s, "logits_top1": s / 100} for s in (10, 20, 30)]
-    (run_dir / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))
-    experiment.write_json(_fake_result("table3", "rmsprop", 0.1234, run_dirs=[str(run_dir)]),
-                          str(run_dir / experiment.RESULT_FILE))
-
-    text = open(experiment.write_table("table3", str(tmp_path))).read()
-
-    assert "| `rmsprop` |" in text and "12.34%" in text  # ours
-    assert "23.10%" in text and "6.30%" in text  # the paper's
-    for cited in ("GoogLeNet", "BN-GoogLeNet", "BN-Inception"):
-        assert f"| {cited} (cited" in text
-    assert "python experiments/table3.py" in text
-    assert (tmp_path / "table3" / experiment.CURVES_FILE).stat().st_size > 0
-    assert "curves.png" in text
-
-
-def test_ensemble_table_reports_the_seed_to_seed_spread(tmp_path):
-    result = _fake_result("table5", "ensemble4_crops144", 0.1, seeds=(0, 1, 2, 3), run_dirs=["a"] * 4,
-                          member_top1_errors=[0.10, 0.12, 0.11, 0.13])
-    experiment.write_json(result, str(tmp_path / "table5" / "ensemble4_crops144" / "result.json"))
-
-    text = open(experiment.write_table("table5", str(tmp_path))).read()
-
-    assert "standard deviation 1.29%" in text and "range 3.00%" in text
-    assert "4 models x 250 images x 144 crops" in text
+def test_an_evaluating_row_trains_nothing_itself():
+    with pytest.raises(ValueError, match="trains nothing"):
+        experiment.seeds_of(profiles.get("crops12"), "small", "runs", "results", 1)

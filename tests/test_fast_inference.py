@@ -132,11 +132,25 @@ def test_quantized_activations_round_trip_within_half_a_step():
     assert np.abs(requantized - np.clip(expected, 0, 3)).max() <= (6.0 / 255 + 3.0 / 255) / 2 + 1e-6
 
 
-def test_int8_needs_onednn():
-    if fast_inference.onednn_enabled():
-        pytest.skip("this process runs with oneDNN")
+WITHOUT_ONEDNN = """
+    import sys, keras, pytest
+    sys.path.insert(0, "tests")
+    from test_fast_inference import images
+    from inception import fast_inference
+
+    assert not fast_inference.onednn_enabled()
     with pytest.raises(RuntimeError, match="TF_ENABLE_ONEDNN_OPTS=1"):
         fast_inference.Int8Classifier(keras.Sequential([keras.Input((4, 4, 3))]), images(1, 4))
+    print("ok")
+"""
+
+
+def test_int8_needs_onednn():
+    # In a fresh process with oneDNN switched off, whatever this CPU's default is.
+    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(WITHOUT_ONEDNN)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-4000:]
 
 
 INT8 = """

@@ -203,7 +203,7 @@ def test_same_average_pooling_ignores_padded_cells():
         ({"input_size": 20, "stem": "rf79"}, "smallest input it allows is 21x21"),
         ({"depth_multiplier": 0.0}, "depth_multiplier must be greater than zero"),
         ({"depth_multiplier": -1.0}, "depth_multiplier must be greater than zero"),
-        ({"stem": "5x5"}, r"valid stems are \('3x3', '7x7', 'rf151', 'rf79'\)"),
+        ({"stem": "5x5"}, r"valid: \('3x3', '7x7', 'rf151', 'rf79'\)"),
         ({"mixed_5_block": "v4"}, "valid: .*released.*figure5"),
         ({"dropout_keep_prob": 0.0}, "dropout_keep_prob"),
         ({"num_classes": 0}, "num_classes"),

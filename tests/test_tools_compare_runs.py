@@ -33,9 +33,10 @@ def test_table_lists_each_run_and_the_spread_per_policy(tmp_path):
 
 
 def test_curves_are_plotted(tmp_path):
-    runs = [("a", fake_run(tmp_path / "a", 0.25))]
+    run = fake_run(tmp_path / "a", 0.25)
     out = tmp_path / "curves.png"
-    assert compare_runs.experiment.plot_runs(runs, "t", str(out))
+    histories = {"a": [compare_runs.read_history(RunPaths(run).history)]}
+    assert compare_runs.curves.plot(histories, str(out), "t")
     assert out.read_bytes().startswith(b"\x89PNG")
 
 

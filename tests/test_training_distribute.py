@@ -142,7 +142,7 @@ TWO_WORKERS = """
         distribute=DistributeConfig(strategy="auto", per_replica_batch=8),
         evaluation=EvalConfig(batch_size=8), max_steps=6, log_every_steps=3, checkpoint_every_steps=3)
     run = trainer.train(config, sys.argv[1], model_fn=tiny_model, verbose=0)
-    results = trainer.evaluate(run, verbose=0)
+    results = trainer.evaluate(run)
     assert run.strategy.num_replicas_in_sync == 2 and run.steps == 6, run
     np.savez(sys.argv[2], *run.model.get_weights(),
              *[run.model.optimizer.average_of(v).numpy() for v in run.model.trainable_variables])

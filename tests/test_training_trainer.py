@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from inception.config import DataConfig, DistributeConfig, EvalConfig, ExperimentConfig, ModelConfig
+from inception import loading
 from inception.training import trainer
 from inception.training.testing import tiny_model
 from inception.training.workdir import read_config
@@ -36,7 +37,7 @@ def test_train_and_evaluate_runs_the_real_network_end_to_end(tmp_path):
     assert read_config(str(tmp_path)) == config
     assert json.loads((tmp_path / "results.json").read_text())["steps"] == 2
     assert results["checkpoint"].endswith("ckpt-2")
-    model = trainer.load_trained_model(str(tmp_path))  # the seam for evaluation and export
+    model = loading.load_trained_model(str(tmp_path))  # the seam for evaluation and export
     assert set(model.output) == {"logits", "aux_logits"}
 
 
@@ -52,22 +53,23 @@ def test_the_whole_recipe_trains_in_mixed_bfloat16(tmp_path):
     assert results["steps"] == 2
     assert all(np.isfinite(r["loss"]) for r in results["history"]), results["history"]
     assert 0.0 <= results["top1_error"] <= 1.0
-    model = trainer.load_trained_model(str(tmp_path))
+    model = loading.load_trained_model(str(tmp_path))
     assert model.get_layer("Mixed_5b").compute_dtype == "bfloat16"
     assert all(w.dtype == "float32" for w in model.weights)  # the optimizer and EMA update float32
 
 
 def test_run_size_counts_steps_of_the_global_batch():
     config = ExperimentConfig(epochs=2.5, distribute=DistributeConfig(per_replica_batch=32))
-    size = trainer.run_size(config, train_examples=1_281_167, replicas=50)
+    size = config.run_size(train_examples=1_281_167, replicas=50)
     assert (size.global_batch, size.steps_per_epoch, size.total_steps) == (1600, 800, 2000)
-    assert trainer.run_size(config.derive(max_steps=7), 1_281_167, 50).total_steps == 7
+    assert config.derive(max_steps=7).run_size(1_281_167, 50).total_steps == 7
 
 
 RUN = """
     import os, signal, sys, keras
     from inception.config import ExperimentConfig
-    from inception.training import trainer
+    from inception import loading
+from inception.training import trainer
     from inception.training.testing import tiny_model
 
     config = ExperimentConfig.from_json(open(sys.argv[1]).read())
@@ -110,7 +112,7 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-5000:]
 
     for use_ema in (False, True):
-        expected, actual = (trainer.load_trained_model(str(tmp_path / d), use_ema=use_ema, model_fn=tiny_model)
+        expected, actual = (loading.load_trained_model(str(tmp_path / d), use_ema=use_ema, model_fn=tiny_model)
                             for d in ("whole", "killed"))
         for a, b in zip(expected.get_weights(), actual.get_weights()):
             np.testing.assert_array_equal(a, b, err_msg=f"killed at step {kill_at}, ema={use_ema}")

@@ -575,25 +575,10 @@ def _fashion_mnist_batches(split: str, image_size: int, examples: Optional[int],
 
 
 def load_trained_classifier(path: str):
-    """The logits-only model of a trained run, with its evaluation (moving-average) weights.
+    """The logits-only model of a trained run, with its evaluation (moving-average) weights."""
+    from inception import loading
 
-    A run directory as the trainer leaves it (config.json and
-    final.weights.h5, which holds the averages) is rebuilt from its config;
-    a `.keras` file (or a directory holding one) goes through
-    `inception.export.load_trained_model`.
-    """
-    import inception
-    from inception.training.workdir import RunPaths, read_config
-
-    paths = RunPaths(path)
-    if os.path.isdir(path) and os.path.exists(paths.final_weights) and os.path.exists(paths.config):
-        model = inception.inception_v3(**read_config(path).model.build_kwargs())
-        model.load_weights(paths.final_weights)
-    else:
-        from inception import export
-
-        model = export.load_trained_model(path)
-    return inception.without_aux(model) if isinstance(model.output, dict) else model
+    return loading.classifier(loading.load_trained_model(path))
 
 
 def measure_agreement(model_path: str, settings: Settings) -> dict:

@@ -1,30 +1,28 @@
 """Training curves and final errors of several runs, side by side.
 
     python tools/compare_runs.py \
-        --run "fp32 seed 0=runs/table3/bn_auxiliary" \
-        --run "mixed bf16=runs_bf16/table3/bn_auxiliary" \
+        --run "fp32 seed 0=runs/small/table3/bn_auxiliary/seed_0" \
+        --run "mixed bf16=runs_bf16/small/table3/bn_auxiliary/seed_0" \
         --out docs/results/mixed_bfloat16_curves.png
 
 Each --run is LABEL=RUN_DIR (a directory `inception.training.train` wrote).
 Prints a markdown table (steps, last logged training top-1, test top-1 and
-top-5 error, training time, dtype policy) and plots training accuracy
-against iterations, as the tables' curves do. Used to show that a faster
+top-5 error, training time, dtype policy) and plots held-out and training
+accuracy against iterations with the tables' plotting (`inception.curves`). Used to show that a faster
 path (e.g. `--dtype_policy mixed_bfloat16`) stays within the seed-to-seed
 spread of float32 training.
 """
 
-import json
 import os
 import statistics
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app, flags  # noqa: E402
 
-from inception import experiment  # noqa: E402
-from inception.training.workdir import RunPaths, read_config  # noqa: E402
+from inception import curves  # noqa: E402
+from inception.training.callbacks import read_history  # noqa: E402
+from inception.training.workdir import RunPaths, read_config, read_results  # noqa: E402
 
 FLAGS = flags.FLAGS
 
@@ -40,10 +38,10 @@ def parse_run(text: str) -> tuple:
 
 
 def summary(label: str, run_dir: str) -> dict:
-    with open(RunPaths(run_dir).results) as f:
-        results = json.load(f)
-    steps, accuracy = experiment.accuracy_curve(run_dir)
-    return {"label": label, "steps": results["steps"], "last_train_top1": accuracy[-1] if accuracy else None,
+    results = read_results(run_dir)
+    _, accuracy = curves.curve([read_history(RunPaths(run_dir).history)], curves.TRAINING_KEYS)
+    last = float(accuracy[0, -1]) if accuracy.size else None
+    return {"label": label, "steps": results["steps"], "last_train_top1": last,
             "top1_error": results["top1_error"], "top5_error": results["top5_error"],
             "train_seconds": results["train_seconds"],
             "dtype_policy": read_config(run_dir).model.dtype_policy}
@@ -76,12 +74,13 @@ def main(argv):
         raise app.UsageError(str(error))
     print(markdown([summary(label, run_dir) for label, run_dir in runs]))
     if FLAGS.out:
-        if experiment.plot_runs(runs, FLAGS.title, FLAGS.out):
+        histories = {label: [read_history(RunPaths(run_dir).history)] for label, run_dir in runs}
+        if curves.plot(histories, FLAGS.out, FLAGS.title):
             print(f"\nWrote {FLAGS.out}")
 
 
 if __name__ == "__main__":
     flags.DEFINE_multi_string("run", None, "LABEL=RUN_DIR; repeat for each run.", required=True)
     flags.DEFINE_string("out", None, "Write the training curves to this PNG.")
-    flags.DEFINE_string("title", "Training accuracy against iterations", "The plot's title.")
+    flags.DEFINE_string("title", "Accuracy against iterations", "The plot's title.")
     app.run(main)

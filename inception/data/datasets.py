@@ -13,7 +13,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from inception.data import fashion_mnist, folder, imagenet, multicrop, pipeline, sharding
+from inception.data import fashion_mnist, folder, imagenet, multicrop, pipeline, preprocessing, sharding
 
 SOURCES = {"imagenet": imagenet, "fashion_mnist": fashion_mnist, "folder": folder}
 SPLITS = ("train", "eval")
@@ -120,6 +120,8 @@ def build_dataset(
         training=training,
         crops=crops,
         color_distortion=data.train_augmentation,
+        crop_ranges=preprocessing.CropRanges.of(data),
+        central_fraction=data.eval_crop_fraction,
         shuffle_buffer=data.shuffle_buffer,
         seed=seed,
         deterministic=deterministic,

@@ -23,22 +23,24 @@ def _encoded_bytes(element: dict) -> tf.Tensor:
 
 
 def _preprocess(
-    element: dict, *, training: bool, image_size: int, crops: int, color_distortion: bool
+    element: dict, *, training: bool, image_size: int, crops: int, color_distortion: bool,
+    crop_ranges: preprocessing.CropRanges, central_fraction: float,
 ) -> tf.Tensor:
     """element dict -> float32 image(s) in [-1, 1] (Python branches, chosen when traced)."""
     decoded = element.get("image")
     if training:
         if decoded is not None:
             return preprocessing.preprocess_for_train(
-                decoded, image_size, element["seed"], color_distortion
+                decoded, image_size, element["seed"], color_distortion, crop_ranges
             )
         return preprocessing.preprocess_encoded_for_train(
-            _encoded_bytes(element), image_size, element["seed"], color_distortion
+            _encoded_bytes(element), image_size, element["seed"], color_distortion, crop_ranges
         )
     if crops == 1:
         if decoded is not None:
-            return preprocessing.preprocess_for_eval(decoded, image_size)
-        return preprocessing.preprocess_encoded_for_eval(_encoded_bytes(element), image_size)
+            return preprocessing.preprocess_for_eval(decoded, image_size, central_fraction)
+        return preprocessing.preprocess_encoded_for_eval(
+            _encoded_bytes(element), image_size, central_fraction)
     if decoded is None:
         decoded = decoding.decode_rgb(_encoded_bytes(element))
     return multicrop.multi_crop(decoded, image_size, crops)
@@ -63,6 +65,8 @@ def assemble(
     training: bool,
     crops: int = 1,
     color_distortion: bool = True,
+    crop_ranges: preprocessing.CropRanges = preprocessing.PAPER_CROP,
+    central_fraction: float = preprocessing.CENTRAL_FRACTION,
     shuffle_buffer: int = 10_000,
     seed: Optional[int] = None,
     deterministic: bool = False,
@@ -83,6 +87,8 @@ def assemble(
             image_size=image_size,
             crops=crops,
             color_distortion=color_distortion,
+            crop_ranges=crop_ranges,
+            central_fraction=central_fraction,
         )
         return tf.ensure_shape(image, image_shape), element["label"]
 

@@ -19,43 +19,70 @@ use the JPEG decode-and-crop fast path; the others take decoded uint8
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Tuple
+
 import tensorflow as tf
 
 from inception.data import decoding
 
-# SPEC section 4: the random crop of the training preprocessing.
+# The random crop of the training preprocessing, as the authors' code draws it.
 MIN_OBJECT_COVERED = 0.1
 ASPECT_RATIO_RANGE = (3.0 / 4.0, 4.0 / 3.0)
 AREA_RANGE = (0.05, 1.0)
 MAX_ATTEMPTS = 100
 
-# SPEC section 4: colour distortion strengths.
+# Colour distortion strengths of the authors' `distort_color`.
 MAX_BRIGHTNESS_DELTA = 32.0 / 255.0
 SATURATION_RANGE = (0.5, 1.5)
 MAX_HUE_DELTA = 0.2
 CONTRAST_RANGE = (0.5, 1.5)
 
-# SPEC section 4: evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
+# Evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
 CENTRAL_FRACTION = 0.875
+
+
+@dataclasses.dataclass(frozen=True)
+class CropRanges:
+    """What `sample_distorted_bounding_box` may choose: the paper's ImageNet ranges by default.
+
+    `DataConfig.crop_*` sets them per experiment: a 28-pixel thumbnail cannot
+    lose 95% of its area and still show its class.
+    """
+
+    area_range: Tuple[float, float] = AREA_RANGE
+    aspect_ratio_range: Tuple[float, float] = ASPECT_RATIO_RANGE
+    min_object_covered: float = MIN_OBJECT_COVERED
+
+    @classmethod
+    def of(cls, data) -> "CropRanges":
+        """The ranges a `DataConfig` asks for."""
+        return cls(tuple(data.crop_area_range), tuple(data.crop_aspect_ratio_range),
+                   data.crop_min_object_covered)
+
+
+PAPER_CROP = CropRanges()
 
 
 # -- crop windows: [offset_y, offset_x, height, width] for an image of shape [h, w]
 
 
-def random_crop_window(image_shape: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """The training crop: `sample_distorted_bounding_box` with the paper's ranges.
+def random_crop_window(image_shape: tf.Tensor, seed: tf.Tensor,
+                       ranges: CropRanges = PAPER_CROP) -> tf.Tensor:
+    """The training crop: `sample_distorted_bounding_box` with `ranges` (the paper's by default).
 
     No bounding box is given, so the whole image is the object that the crop
-    must cover 10% of; when none of the 100 attempts fits, the whole image.
+    must cover (10% of it in the paper); when none of the 100 attempts fits,
+    the whole image.
     """
     height_width_channels = tf.concat([tf.cast(image_shape, tf.int32), [3]], axis=0)
     begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
         height_width_channels,
         bounding_boxes=tf.zeros([1, 0, 4]),
         seed=seed,
-        min_object_covered=MIN_OBJECT_COVERED,
-        aspect_ratio_range=ASPECT_RATIO_RANGE,
-        area_range=AREA_RANGE,
+        min_object_covered=ranges.min_object_covered,
+        aspect_ratio_range=ranges.aspect_ratio_range,
+        area_range=ranges.area_range,
         max_attempts=MAX_ATTEMPTS,
         use_image_if_no_bounding_boxes=True,
     )
@@ -150,33 +177,38 @@ def _crop_and_rest_seeds(seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def preprocess_for_train(
-    image: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
+    image: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True,
+    ranges: CropRanges = PAPER_CROP,
 ) -> tf.Tensor:
     """uint8 [h, w, 3] -> float32 [image_size, image_size, 3] in [-1, 1], augmented."""
     crop_seed, rest_seed = _crop_and_rest_seeds(seed)
-    window = random_crop_window(tf.shape(image)[:2], crop_seed)
+    window = random_crop_window(tf.shape(image)[:2], crop_seed, ranges)
     crop = decoding.crop_to_window(image, window)
     return finish_for_train(crop, image_size, rest_seed, color_distortion)
 
 
 def preprocess_encoded_for_train(
-    encoded: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
+    encoded: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True,
+    ranges: CropRanges = PAPER_CROP,
 ) -> tf.Tensor:
     """Image bytes -> the same as `preprocess_for_train`, decoding only the crop."""
     crop_seed, rest_seed = _crop_and_rest_seeds(seed)
     crop = decoding.decode_window_rgb(
-        encoded, lambda shape: random_crop_window(shape, crop_seed)
+        encoded, lambda shape: random_crop_window(shape, crop_seed, ranges)
     )
     return finish_for_train(crop, image_size, rest_seed, color_distortion)
 
 
-def preprocess_for_eval(image: tf.Tensor, image_size: int) -> tf.Tensor:
+def preprocess_for_eval(image: tf.Tensor, image_size: int,
+                        central_fraction: float = CENTRAL_FRACTION) -> tf.Tensor:
     """uint8 [h, w, 3] -> float32 [image_size, image_size, 3] in [-1, 1]."""
-    crop = decoding.crop_to_window(image, central_crop_window(tf.shape(image)[:2]))
-    return finish_for_eval(crop, image_size)
+    window = central_crop_window(tf.shape(image)[:2], central_fraction)
+    return finish_for_eval(decoding.crop_to_window(image, window), image_size)
 
 
-def preprocess_encoded_for_eval(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
+def preprocess_encoded_for_eval(encoded: tf.Tensor, image_size: int,
+                                central_fraction: float = CENTRAL_FRACTION) -> tf.Tensor:
     """Image bytes -> the same as `preprocess_for_eval`, decoding only the crop."""
-    crop = decoding.decode_window_rgb(encoded, central_crop_window)
+    crop = decoding.decode_window_rgb(
+        encoded, lambda shape: central_crop_window(shape, central_fraction))
     return finish_for_eval(crop, image_size)

@@ -12,29 +12,46 @@ Modules, one job each:
   recipe.py      paper_recipe / recipe_from_config: model.compile arguments; targets_for
   distribute.py  strategies: GPUs, logical CPU replicas, multi-worker; BN statistics across replicas
   checkpoint.py  the whole training state on disk (model, optimizer, EMA, dropout RNG)
-  callbacks.py   stop at a step, periodic checkpoint, NaN guard, step history
+  callbacks.py   stop at a step, periodic checkpoint, NaN guard, averaged evaluation, step history
   workdir.py     what a run writes where; config.json
-  trainer.py     train / evaluate / train_and_evaluate; load_trained_model for evaluation and export
+  trainer.py     train / evaluate / train_and_evaluate
   testing.py     a test-sized stand-in network with the same outputs
+
+The names below are imported when first used, so that importing one module
+(say `inception.training.ema`) does not import them all.
 """
 
-from inception.training.callbacks import NonFiniteLossError
-from inception.training.checkpoint import TrainingCheckpoint
-from inception.training.ema import assign_ema_weights, ema_weights, tf1_decay
-from inception.training.losses import SmoothedSparseCategoricalCrossentropy
-from inception.training.optimizer import TF1Momentum, TF1Optimizer, TF1RMSProp
-from inception.training.recipe import (
-    build_optimizer,
-    paper_recipe,
-    recipe_from_config,
-    targets_for,
-)
-from inception.training.schedule import paper_learning_rate
-from inception.training.trainer import (
-    TrainedRun,
-    evaluate,
-    final_weights_path,
-    load_trained_model,
-    train,
-    train_and_evaluate,
-)
+import importlib
+
+_EXPORTS = {
+    "NonFiniteLossError": "callbacks",
+    "TrainingCheckpoint": "checkpoint",
+    "assign_ema_weights": "ema",
+    "ema_weights": "ema",
+    "tf1_decay": "ema",
+    "SmoothedSparseCategoricalCrossentropy": "losses",
+    "TF1Momentum": "optimizer",
+    "TF1Optimizer": "optimizer",
+    "TF1RMSProp": "optimizer",
+    "build_optimizer": "recipe",
+    "paper_recipe": "recipe",
+    "recipe_from_config": "recipe",
+    "targets_for": "recipe",
+    "paper_learning_rate": "schedule",
+    "TrainedRun": "trainer",
+    "evaluate": "trainer",
+    "train": "trainer",
+    "train_and_evaluate": "trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -17,6 +17,7 @@ import keras
 from absl import logging
 
 from inception.training.checkpoint import TrainingCheckpoint, all_finite
+from inception.training.ema import ema_weights
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -47,6 +48,42 @@ class TerminateOnNonFiniteLoss(keras.callbacks.TerminateOnNaN):
                 f"Loss is {(logs or {}).get('loss')} at step {_step(self.model)}; training stopped. "
                 f"The last good checkpoint is untouched: {latest or 'none yet'}. "
                 "Lower the learning rate or check the inputs, then rerun to resume.") from error
+
+
+class HeldOutAccuracy(keras.callbacks.Callback):
+    """Top-1 accuracy of the averaged weights on held-out images every `every_steps` steps.
+
+    The paper's Figure 8 plots held-out accuracy against iterations; the
+    paper evaluates "a running average of the parameters" (section 8). The
+    images are held in memory and evaluated with the project's one
+    evaluator; the result goes into the interval's logs as `heldout_top1`
+    (so `StepHistory` and TensorBoard record it: put this callback first).
+    """
+
+    def __init__(self, batches, every_steps: int, use_ema: bool = True):
+        super().__init__()
+        self.batches = batches  # [(images, labels)] as numpy arrays
+        self.every_steps = max(1, every_steps)
+        self.use_ema = use_ema
+        self._head = None
+        self._done_block = 0
+
+    def on_train_begin(self, logs=None):
+        from inception.loading import classifier
+
+        self._head = classifier(self.model)  # built once: its predict function is traced once
+        self._done_block = _step(self.model) // self.every_steps
+
+    def on_epoch_end(self, epoch, logs=None):
+        block = _step(self.model) // self.every_steps
+        if block == self._done_block or logs is None:
+            return
+        from inception import evaluation
+
+        self._done_block = block
+        with ema_weights(self.model, enabled=self.use_ema):
+            result = evaluation.evaluate(self._head, self.batches, use_ema=False)
+        logs["heldout_top1"] = 1.0 - result.top1_error
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -1,11 +1,13 @@
-"""The training state on disk: what a preempted run resumes from (SPEC section 5).
+"""The training state on disk: what a preempted run resumes from.
 
 One `tf.train.Checkpoint` holds the model (weights and batch-norm statistics),
 the optimizer (step counter, slots and the moving averages used for
 evaluation) and the dropout random-number state. `tf.train.CheckpointManager`
 writes it: the index file that names the latest checkpoint is replaced only
 after the new checkpoint is complete, so a process killed while saving
-leaves the previous checkpoint as the latest.
+leaves the previous checkpoint as the latest. A checkpoint damaged later
+(a truncated or overwritten file) is reported by name and skipped: the run
+resumes from the newest intact one.
 
 Keras' BackupAndRestore is not used: it restores only the epoch, not the
 position inside it, and its `.weights.h5` omits the dropout RNG state, so a
@@ -14,12 +16,15 @@ resumed run would not finish with the same weights.
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
-from typing import Optional
+from typing import List, Optional
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from inception.training import distribute
 
@@ -29,6 +34,41 @@ CHECKPOINT_PREFIX = "ckpt"
 def _rng_states(model: keras.Model) -> list:
     # Keras does not save SeedGenerator states (dropout masks) with the weights.
     return [v for v in model.non_trainable_variables if v.name == "seed_generator_state"]
+
+
+def checkpoints_newest_first(directory: str) -> List[str]:
+    """Every `ckpt-N` prefix in `directory` (index file present), the highest N first.
+
+    Read from the file system rather than TF's `checkpoint` state file, which
+    can itself be the damaged one.
+    """
+    found = []
+    for index in glob.glob(os.path.join(glob.escape(directory), f"{CHECKPOINT_PREFIX}-*.index")):
+        match = re.fullmatch(rf"{CHECKPOINT_PREFIX}-(\d+)\.index", os.path.basename(index))
+        if match:
+            found.append((int(match.group(1)), index[: -len(".index")]))
+    return [prefix for _, prefix in sorted(found, reverse=True)]
+
+
+def unreadable_reason(prefix: str) -> Optional[str]:
+    """Why the checkpoint `prefix` cannot be read back whole, or None if every tensor reads."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, ValueError, IndexError, OSError) as error:
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    return None
+
+
+def latest_intact_checkpoint(directory: str) -> Optional[str]:
+    """The newest checkpoint in `directory` that reads back whole; damaged ones are logged and skipped."""
+    for prefix in checkpoints_newest_first(directory):
+        reason = unreadable_reason(prefix)
+        if reason is None:
+            return prefix
+        logging.warning("Checkpoint %s is damaged (%s); trying an older one.", prefix, reason)
+    return None
 
 
 def all_finite(model: keras.Model) -> bool:
@@ -60,6 +100,7 @@ class TrainingCheckpoint:
         self._chief = chief
         self._save_directory = directory if chief else os.path.join(directory, f".worker-{worker}")
         self.saved_step: Optional[int] = None  # the step this process last saved or restored
+        self.restored: Optional[str] = None  # the checkpoint restore_latest read
         self._checkpoint = tf.train.Checkpoint(
             model=model, optimizer=model.optimizer, rng=_rng_states(model))
         self._manager = tf.train.CheckpointManager(
@@ -76,12 +117,17 @@ class TrainingCheckpoint:
         return tf.train.latest_checkpoint(self.directory)
 
     def restore_latest(self) -> int:
-        """Restore the latest checkpoint if there is one; returns its step (else 0)."""
-        latest = self.latest
-        if latest is None:
+        """Restore the newest intact checkpoint, if any; returns its step (else 0).
+
+        A checkpoint that cannot be read whole is named in the log and
+        skipped; nothing is deleted, so it can still be inspected.
+        """
+        prefix = latest_intact_checkpoint(self.directory)
+        if prefix is None:
             return 0
-        self._checkpoint.restore(latest).assert_existing_objects_matched()
+        self._checkpoint.restore(prefix).assert_existing_objects_matched()
         self.saved_step = self.step
+        self.restored = prefix
         return self.step
 
     def save(self) -> str:

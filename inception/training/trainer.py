@@ -1,18 +1,19 @@
 """One run, from an ExperimentConfig to results: `train_and_evaluate(config, workdir)`.
 
-Reads top to bottom: build the strategy, write the config, size the run from
-the dataset, build and compile the model under the strategy, restore the
-latest checkpoint, `model.fit` with the run's callbacks, save, evaluate with
-the moving-average weights. CLIs (experiments/, tools/) and notebooks call
-this; multi-crop and ensemble evaluation (`inception.evaluation`) start from
-`load_trained_model(workdir)` or `final_weights_path(workdir)`.
+Reads top to bottom: build the strategy, check the config against the data
+and size the run (before anything is written), write the config, build and
+compile the model under the strategy, restore the latest intact checkpoint,
+`model.fit` with the run's callbacks (and the held-out curve of the averaged
+weights, paper Figure 8), save, evaluate with the moving-average weights.
+CLIs (experiments/, tools/) and notebooks call this; multi-crop and ensemble
+evaluation start from `inception.loading.load_trained_model(workdir)`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import math
+import time
 from typing import Callable, Optional, Sequence
 
 import keras
@@ -20,48 +21,17 @@ import tensorflow as tf
 from absl import logging
 
 from inception import data as data_lib
-from inception.config import ExperimentConfig, ModelConfig
+from inception import evaluation
+from inception.config import ExperimentConfig, ModelConfig, RunSize
+from inception.loading import build_model, has_aux, load_final_weights
 from inception.training import callbacks as callbacks_lib
 from inception.training import distribute
 from inception.training.checkpoint import TrainingCheckpoint, all_finite
 from inception.training.ema import ema_weights
-from inception.training.recipe import LOGITS, recipe_from_config, targets_for
-from inception.training.workdir import RunPaths, read_config, write_config, write_results
+from inception.training.recipe import recipe_from_config, targets_for
+from inception.training.workdir import RunPaths, write_config, write_results
 
 ModelFn = Callable[[ModelConfig], keras.Model]
-
-
-def build_model(model_config: ModelConfig) -> keras.Model:
-    """The network of the run: `inception.inception_v3(**model_config.build_kwargs())`."""
-    from inception.model import inception_v3  # the lead's module; imported late on purpose
-
-    return inception_v3(**model_config.build_kwargs())
-
-
-@dataclasses.dataclass(frozen=True)
-class RunSize:
-    """How long a run is, in optimizer steps of the global batch."""
-
-    global_batch: int
-    steps_per_epoch: int  # one pass over the training examples; the LR schedule's epoch
-    total_steps: int  # epochs * steps_per_epoch (rounded up), capped by max_steps
-    log_every_steps: int  # one Keras "epoch" of fit (see callbacks.py)
-
-    @property
-    def intervals(self) -> int:
-        return math.ceil(self.total_steps / self.log_every_steps)
-
-
-def run_size(config: ExperimentConfig, train_examples: int, replicas: int) -> RunSize:
-    """Steps from epochs (fractional allowed), the global batch and max_steps."""
-    global_batch = config.distribute.per_replica_batch * replicas
-    steps_per_epoch = max(1, train_examples // global_batch)
-    total = math.ceil(config.epochs * steps_per_epoch)
-    if config.max_steps is not None:
-        total = min(total, config.max_steps)
-    if total < 1:
-        raise ValueError(f"The run has no steps (epochs={config.epochs}, max_steps={config.max_steps}).")
-    return RunSize(global_batch, steps_per_epoch, total, max(1, min(config.log_every_steps, total)))
 
 
 @dataclasses.dataclass
@@ -72,6 +42,7 @@ class TrainedRun:
     paths: RunPaths
     strategy: tf.distribute.Strategy
     model: keras.Model
+    model_fn: ModelFn
     size: RunSize
     checkpoint: TrainingCheckpoint
     history: list  # StepHistory records, resumed runs included
@@ -113,15 +84,19 @@ def _train_dataset_fn(config: ExperimentConfig, size: RunSize, start_step: int, 
     return dataset_fn
 
 
-def _eval_dataset_fn(config: ExperimentConfig, targets, repeat: bool):
-    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
-        dataset = data_lib.build_dataset(
-            config.data, split="eval", image_size=config.model.input_size,
-            batch_size=config.evaluation.batch_size, training=False, input_context=context,
-            deterministic=config.deterministic, repeat=repeat)
-        return dataset.map(targets)
-
-    return dataset_fn
+def _heldout_callback(config: ExperimentConfig) -> list:
+    """The held-out curve of paper Figure 8: the first `heldout_examples` evaluation images, in memory."""
+    every = config.evaluation.heldout_every_steps
+    if not every:
+        return []
+    limit = config.evaluation.heldout_examples
+    if config.data.eval_examples is not None:
+        limit = min(limit, config.data.eval_examples)
+    data = dataclasses.replace(config.data, eval_examples=limit)
+    dataset = data_lib.build_dataset(data, split="eval", image_size=config.model.input_size,
+                                     batch_size=config.evaluation.batch_size, training=False)
+    batches = [(images.numpy(), labels.numpy()) for images, labels in dataset]
+    return [callbacks_lib.HeldOutAccuracy(batches, every, use_ema=config.evaluation.use_ema)]
 
 
 def _work_around_keras_multi_worker_build(model: keras.Model, config: ExperimentConfig) -> None:
@@ -145,16 +120,19 @@ def _work_around_keras_multi_worker_build(model: keras.Model, config: Experiment
 
 def _callbacks(run_paths: RunPaths, checkpoint: TrainingCheckpoint, history, size: RunSize,
                config: ExperimentConfig, chief: bool) -> list:
-    """Order matters: the NaN check runs before anything can save."""
+    """Order matters: the NaN check runs before anything can save; the held-out
+    accuracy goes into the logs before the history and TensorBoard read them."""
     callbacks = [
         callbacks_lib.TerminateOnNonFiniteLoss(checkpoint),
+        *_heldout_callback(config),
         callbacks_lib.StopAtStep(size.total_steps),
         callbacks_lib.PeriodicCheckpoint(checkpoint, config.checkpoint_every_steps),
         history,
         data_lib.SkippedImagesLogger(splits=("train",)),
     ]
     if chief and _tensorboard_installed():
-        callbacks.append(keras.callbacks.TensorBoard(run_paths.tensorboard))
+        # write_graph=False: serialising the whole training graph costs seconds and is rarely read.
+        callbacks.append(keras.callbacks.TensorBoard(run_paths.tensorboard, write_graph=False))
     return callbacks
 
 
@@ -187,78 +165,92 @@ def save_final_weights(model: keras.Model, paths: RunPaths, use_ema: bool = True
         weights_only.save_weights(paths.final_weights)
 
 
+def _sized_run(config: ExperimentConfig, replicas: int) -> RunSize:
+    """The run's size from its data; raises (before anything is written) if config and data disagree."""
+    info = data_lib.dataset_info(config.data)
+    if info.num_classes > config.model.num_classes:
+        raise ValueError(f"{info.name} has {info.num_classes} classes; the model only "
+                         f"{config.model.num_classes}: set model.num_classes.")
+    if info.train_examples < 1:
+        raise ValueError(f"{info.name} has no training examples; check DataConfig.data_dir.")
+    return config.run_size(info.train_examples, replicas)
+
+
 def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn] = None,
           callbacks: Sequence[keras.callbacks.Callback] = (), verbose="auto") -> TrainedRun:
     """Train (or resume training) the run `config` in `workdir`; see `train_and_evaluate`.
 
-    `model_fn(config.model)` builds the network (default `build_model`); it is
+    `model_fn(config.model)` builds the network (default `inception_v3`); it is
     called under the strategy's scope. `callbacks` are added after the run's own.
     """
+    model_fn = model_fn or build_model
     strategy = distribute.build_strategy(config.distribute)  # before any other TF op
     chief = distribute.is_chief(strategy)
     paths = RunPaths(workdir)
+    size = _sized_run(config, strategy.num_replicas_in_sync)
     _seed_everything(config)
     if chief:
         write_config(config, workdir)
-
-    info = data_lib.dataset_info(config.data)
-    if info.num_classes > config.model.num_classes:
-        raise ValueError(f"{info.name} has {info.num_classes} classes; the model only "
-                         f"{config.model.num_classes}.")
-    size = run_size(config, info.train_examples, strategy.num_replicas_in_sync)
-    logging.info("%s: %d replicas, global batch %d, %d steps/epoch, %d steps.", config.name,
-                 strategy.num_replicas_in_sync, size.global_batch, size.steps_per_epoch,
-                 size.total_steps)
+    logging.info("%s: %d replicas, global batch %d, %d steps/epoch, %d steps. Building the network "
+                 "and its optimizer.", config.name, strategy.num_replicas_in_sync, size.global_batch,
+                 size.steps_per_epoch, size.total_steps)
 
     with strategy.scope():
-        model = (model_fn or build_model)(config.model)
-        model.compile(**recipe_from_config(config.recipe, size.steps_per_epoch,
-                                           has_aux=isinstance(model.output, dict)))
+        model = model_fn(config.model)
+        model.compile(**recipe_from_config(config.recipe, size.steps_per_epoch, has_aux=has_aux(model)))
         if distribute.num_workers(strategy) > 1:
             _work_around_keras_multi_worker_build(model, config)
         checkpoint = TrainingCheckpoint(model, paths.checkpoints, chief=chief,
                                         worker=distribute.worker_id(strategy), strategy=strategy)
     start_step = checkpoint.restore_latest()
     if start_step:
-        logging.info("Resuming from %s (step %d).", checkpoint.latest, start_step)
+        logging.info("Resuming from %s (step %d).", checkpoint.restored, start_step)
 
     history = callbacks_lib.StepHistory(paths.history if chief else None)
     if start_step < size.total_steps:
+        targets = targets_for(model)
         dataset = distribute.distribute_dataset(
-            strategy, _train_dataset_fn(config, size, start_step, targets_for(model)))
+            strategy, _train_dataset_fn(config, size, start_step, targets))
+        logging.info("Tracing and optimising the training step (tens of seconds on a CPU), "
+                     "then training from step %d.", start_step)
         model.fit(dataset, epochs=size.intervals, initial_epoch=start_step // size.log_every_steps,
                   steps_per_epoch=size.log_every_steps, verbose=verbose, shuffle=False,
                   callbacks=_callbacks(paths, checkpoint, history, size, config, chief) + list(callbacks))
     else:  # finished before: just read the history back
         history.set_model(model)
         history.on_train_begin()
-    run = TrainedRun(config, paths, strategy, model, size, checkpoint, history.records,
+    run = TrainedRun(config, paths, strategy, model, model_fn, size, checkpoint, history.records,
                      history.train_seconds, chief)
     _save_final(run)
     return run
 
 
-def evaluate(run: TrainedRun, verbose="auto") -> dict:
-    """Single-crop top-1/top-5 error on the eval split, with the EMA weights by default.
+def evaluation_model(run: TrainedRun) -> keras.Model:
+    """A copy of the run's network outside its strategy, holding its evaluation weights.
 
-    With several workers each reads its shard, repeated so that all run the
-    same number of steps (a collective op would hang otherwise); up to one
-    batch per worker is then counted twice.
+    Every worker can evaluate it on its own (no collective ops), with the
+    one evaluator the tables use (`inception.evaluation.evaluate`).
     """
-    config, strategy = run.config, run.strategy
-    info = data_lib.dataset_info(config.data)
-    repeat = distribute.num_workers(strategy) > 1
-    dataset = distribute.distribute_dataset(
-        strategy, _eval_dataset_fn(config, targets_for(run.model), repeat))
-    steps = math.ceil(info.eval_examples / (config.evaluation.batch_size * strategy.num_replicas_in_sync))
-    with ema_weights(run.model, enabled=config.evaluation.use_ema):
-        metrics = run.model.evaluate(dataset, steps=steps, return_dict=True, verbose=verbose)
-    prefix = f"{LOGITS}_" if isinstance(run.model.output, dict) else ""
+    with ema_weights(run.model, enabled=run.config.evaluation.use_ema):
+        weights = run.model.get_weights()
+    model = run.model_fn(run.config.model)  # outside `strategy.scope()`: a plain local model
+    model.set_weights(weights)
+    return model
+
+
+def evaluate(run: TrainedRun) -> dict:
+    """Single-crop top-1/top-5 error on the eval split, with the moving averages by default."""
+    config = run.config
+    started = time.time()
+    dataset = data_lib.build_dataset(
+        config.data, split="eval", image_size=config.model.input_size,
+        batch_size=config.evaluation.batch_size, training=False)
+    result = evaluation.evaluate(evaluation_model(run), dataset)
     return {
-        "top1_error": 1.0 - float(metrics[prefix + "top1"]),
-        "top5_error": 1.0 - float(metrics[prefix + "top5"]),
-        "eval_loss": float(metrics["loss"]),
-        "eval_examples": info.eval_examples,
+        "top1_error": result.top1_error,
+        "top5_error": result.top5_error,
+        "eval_examples": result.examples,
+        "eval_seconds": time.time() - started,
         "use_ema": config.evaluation.use_ema,
     }
 
@@ -268,12 +260,13 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, *, model_fn: Opti
     """Train `config` in `workdir` (resuming if it holds checkpoints), then evaluate.
 
     Returns (and writes to workdir/results.json) top1_error, top5_error,
-    eval_loss, steps, train_seconds, history (one record per log interval:
-    step, learning_rate, loss, logits_top1, ...), the run's sizes and the
-    paths of the final weights and checkpoint.
+    steps, train_seconds, history (one record per log interval: step,
+    learning_rate, loss, logits_top1, and `heldout_top1` of the averaged
+    weights where the config asks for it), the run's sizes and the paths of
+    the final weights and checkpoint.
     """
     run = train(config, workdir, model_fn=model_fn, callbacks=callbacks, verbose=verbose)
-    results = evaluate(run, verbose=verbose)
+    results = evaluate(run)
     results.update(
         name=config.name,
         steps=run.steps,
@@ -288,22 +281,3 @@ def train_and_evaluate(config: ExperimentConfig, workdir: str, *, model_fn: Opti
     if run.chief:
         write_results(results, workdir)
     return results
-
-
-def final_weights_path(workdir: str, use_ema: bool = True) -> str:
-    """The `.weights.h5` file a finished run wrote (EMA weights unless use_ema=False)."""
-    paths = RunPaths(workdir)
-    return paths.final_weights if use_ema else paths.final_raw_weights
-
-
-def load_trained_model(workdir: str, *, use_ema: bool = True, model_fn: Optional[ModelFn] = None
-                       ) -> keras.Model:
-    """The finished run's network, built from workdir/config.json, holding its final weights.
-
-    The evaluation weights (moving averages) by default; the model is not
-    compiled. This is the seam for multi-crop evaluation, ensembles and export.
-    """
-    config = read_config(workdir)
-    model = (model_fn or build_model)(config.model)
-    model.load_weights(final_weights_path(workdir, use_ema))
-    return model

@@ -64,19 +64,28 @@ def read_config(workdir: str) -> ExperimentConfig:
 def write_config(config: ExperimentConfig, workdir: str) -> str:
     """Write config.json; refuse if the directory holds a different run's config.
 
-    A resumed run must use the config its checkpoints were made with.
+    A resumed run must use the config its checkpoints were made with. Only
+    what the run trains counts (`ExperimentConfig.identity`): a new name or
+    seed count for the same training is the same run.
     """
     paths = RunPaths(workdir)
     os.makedirs(workdir, exist_ok=True)
     if os.path.exists(paths.config):
         previous = read_config(workdir)
-        changes = config_lib.diff(previous, config)
+        changes = {k: v for k, v in config_lib.diff(previous, config).items()
+                   if k.split(".")[0] not in config_lib.NOT_IDENTITY}
         if changes:
             raise ValueError(
                 f"{workdir} holds a run with a different config ({changes}); "
                 "use a new workdir, or the same config to resume.")
     _write_atomically(paths.config, config.to_json())
     return paths.config
+
+
+def read_results(workdir: str) -> dict:
+    """The results.json `train_and_evaluate` wrote."""
+    with open(RunPaths(workdir).results) as f:
+        return json.load(f)
 
 
 def write_results(results: dict, workdir: str) -> str:

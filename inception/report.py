@@ -1,0 +1,301 @@
+"""Tables, curves and verdicts rebuilt from result files, without training.
+
+    python experiments/table3.py --report --results_dir docs/results   # one table
+    python experiments/report.py                                       # RESULTS.md, every table
+
+A trained row is reported over the seeds whose files hold the config the
+code defines now (its row hash): n, mean, SD and the 95% t-interval of the
+top-1 error. A row the paper compares with another (`Row.claim`) gets the
+difference of means with Welch's 95% interval, the paper's change beside it
+and a verdict (`inception.statistics.verdict`). Rows that evaluate fixed
+networks (Tables 4, 5) are paired with their baseline on the same images
+and bootstrapped over images.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Dict, List, Optional, Sequence
+
+from inception import curves, profiles, results, rows, statistics
+
+TITLES = {
+    "table2": "Table 2: receptive field at (nearly) constant cost",
+    "table3": "Table 3: single model, single crop, cumulative changes",
+    "table4": "Table 4: one Inception-v3, multi-crop",
+    "table5": "Table 5: ensemble of Inception-v3 networks, 144 crops",
+    "controls": "Controls: the paper's claims made in passing (sections 3-5)",
+}
+CURVES_FILE = "{table}_curves.png"
+
+
+@dataclasses.dataclass
+class TrainedRow:
+    """A trained row's seeds (of the current config) and what they say."""
+
+    name: str
+    row: rows.Row
+    records: List[dict]
+    stale: int  # seed files of an older config, left out
+
+    @property
+    def errors(self) -> List[float]:
+        return [r["top1_error"] for r in self.records]
+
+    @property
+    def summary(self) -> Optional[statistics.Summary]:
+        return statistics.summarize(self.errors) if self.records else None
+
+
+def _percent(value: Optional[float], digits: int = 2) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _points(interval: statistics.Interval) -> str:
+    """A change in percentage points with its interval."""
+    if not interval.defined:
+        return f"{100 * interval.estimate:+.2f} (no interval)"
+    return f"{100 * interval.estimate:+.2f} [{100 * interval.low:+.2f}, {100 * interval.high:+.2f}]"
+
+
+def trained_row(name: str, results_dir: str, profile: str) -> TrainedRow:
+    """The seeds of `name` (an alias reads the row it stands for) that trained today's config."""
+    row = profiles.get(name, profile)
+    source = profiles.get(row.alias_of, profile) if row.alias_of else row
+    config = source.config
+    all_records = results.seed_results(results_dir, profile, config.table, config.name)
+    current = [r for r in all_records if r.get("row_hash") == config.identity_hash(with_seed=False)]
+    return TrainedRow(name, row, current, len(all_records) - len(current))
+
+
+def comparison(later: TrainedRow, earlier: TrainedRow, claim: rows.Claim) -> dict:
+    """Our change (Welch) beside the paper's, and the verdict."""
+    ours = statistics.welch_difference(later.errors, earlier.errors)
+    paper = claim.change if claim.change is not None else float(claim.direction)
+    return {"ours": ours, "verdict": statistics.verdict(paper, ours)}
+
+
+def _row_cells(entry: TrainedRow) -> List[str]:
+    summary = entry.summary
+    if summary is None:
+        return [f"`{entry.name}`", entry.row.config.description, "0", "-", "-"]
+    spread = "" if summary.n < 2 else f" ± {100 * summary.sd:.2f}"
+    interval = (f"[{_percent(summary.interval.low)}, {_percent(summary.interval.high)}]"
+                if summary.interval.defined else "-")
+    return [f"`{entry.name}`", entry.row.config.description, str(summary.n),
+            f"{_percent(summary.mean)}{spread}", interval]
+
+
+def _markdown_table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    rule = "|" + "|".join("---" for _ in header) + "|"
+    body = ["| " + " | ".join(cells) + " |" for cells in lines]
+    return "\n".join(["| " + " | ".join(header) + " |", rule, *body])
+
+
+def trained_table(table: str, results_dir: str, profile: str) -> str:
+    """The markdown of a table of trained rows (Table 2, Table 3, the controls)."""
+    names = list(rows.rows_of(table))
+    if table == "controls":
+        names = ["bn_auxiliary"] + names
+    entries = {name: trained_row(name, results_dir, profile) for name in names}
+    header = ["row", "what it changes", "n", "top-1 error, mean ± SD", "95% interval",
+              "paper top-1 error", "change vs", "ours: points [95% interval]", "paper: points",
+              "verdict"]
+    lines = []
+    for name, entry in entries.items():
+        claim = entry.row.claim
+        cells = _row_cells(entry) + [_percent(entry.row.paper.get("top1_error"), 1)]
+        if claim is None or claim.compare_to not in entries or not entry.records \
+                or not entries[claim.compare_to].records:
+            cells += [claim.compare_to if claim else "-", "-", "-", "-"]
+        else:
+            compared = comparison(entry, entries[claim.compare_to], claim)
+            paper = "direction only" if claim.change is None else f"{100 * claim.change:+.2f}"
+            if claim.change is None:
+                paper = {1: "worse", -1: "better", 0: "no change"}[claim.direction]
+            cells += [f"`{claim.compare_to}`", _points(compared["ours"]), paper, compared["verdict"]]
+        lines.append(cells)
+    notes = [f"{e.stale} seed file(s) of an older `{e.name}` config left out."
+             for e in entries.values() if e.stale]
+    return "\n\n".join([_markdown_table(header, lines)] + notes)
+
+
+def _evaluation_record(name: str, results_dir: str, profile: str) -> Optional[dict]:
+    row = profiles.get(name, profile)
+    path = results.evaluation_path(results_dir, profile, row.table, name)
+    if not os.path.exists(path):
+        return None
+    record = results.read_json(path)
+    return record if record["config_hash"] == row.config.identity_hash() else None
+
+
+def evaluated_table(table: str, results_dir: str, profile: str) -> str:
+    """The markdown of a table of rows that evaluate trained networks (Tables 4, 5)."""
+    header = ["row", "evaluated on", "top-1 error [95% bootstrap]", "baseline", "baseline top-1 error",
+              "change: points [paired 95%]", "paper: points", "verdict"]
+    lines = []
+    for name in rows.rows_of(table):
+        row = rows.get(name)
+        record = _evaluation_record(name, results_dir, profile)
+        if record is None:
+            lines.append([f"`{name}`", "not run yet", "-", "-", "-", "-", "-", "-"])
+            continue
+        ours, base = record["ours"], record["baseline"]
+        ours_correct, base_correct = (results.unbits(x["correct_top1"]) for x in (ours, base))
+        interval = statistics.bootstrap_error(ours_correct)
+        base_interval = statistics.bootstrap_error(base_correct)
+        change = statistics.paired_bootstrap_difference(ours_correct, base_correct)
+        claim = row.claim
+        baseline = f"{base['models']} model(s) x {base['crops']} crop(s)"
+        lines.append([
+            f"`{name}`", f"{ours['models']} model(s) x {ours['examples']:,} images x {ours['crops']} crops",
+            f"{_percent(interval.estimate)} [{_percent(interval.low)}, {_percent(interval.high)}]",
+            baseline,
+            f"{_percent(base_interval.estimate)} [{_percent(base_interval.low)}, {_percent(base_interval.high)}]",
+            _points(change), f"{100 * claim.change:+.2f}", statistics.verdict(claim.change, change)])
+    return _markdown_table(header, lines)
+
+
+def table_curves(table: str, results_dir: str, profile: str, path: str) -> bool:
+    """The table's curves (held-out and training accuracy of each trained row) into `path`."""
+    names = [n for n in rows.rows_of(table) if rows.get(n).trains or rows.get(n).alias_of]
+    if table == "controls":
+        names = ["bn_auxiliary"] + names
+    histories = {n: [r["history"] for r in trained_row(n, results_dir, profile).records] for n in names}
+    histories = {n: h for n, h in histories.items() if h}
+    return curves.plot(histories, path, TITLES[table]) if histories else False
+
+
+def table_markdown(table: str, results_dir: str, profile: str) -> str:
+    if table in ("table4", "table5"):
+        return evaluated_table(table, results_dir, profile)
+    return trained_table(table, results_dir, profile)
+
+
+def write_table(table: str, results_dir: str, profile: str) -> str:
+    """`<results_dir>/<profile>/<table>.md` and its curves; returns the markdown path."""
+    directory = os.path.join(results_dir, profile)
+    os.makedirs(directory, exist_ok=True)
+    lines = [f"# {TITLES[table]}", "", table_markdown(table, results_dir, profile), ""]
+    curves_name = CURVES_FILE.format(table=table)
+    if table not in ("table4", "table5") and table_curves(table, results_dir, profile,
+                                                           os.path.join(directory, curves_name)):
+        lines += [f"![{table} curves]({curves_name})", ""]
+    path = os.path.join(directory, f"{table}.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    return path
+
+
+def section4_curves(results_dir: str, profile: str, path: str) -> bool:
+    """Figure 8's comparison: with and without the auxiliary head, held-out accuracy in one plot."""
+    histories = {n: [r["history"] for r in trained_row(n, results_dir, profile).records]
+                 for n in ("bn_auxiliary", "no_auxiliary")}
+    if not all(histories.values()):
+        return False
+    return curves.plot(histories, path, "Section 4 / Figure 8: with and without the auxiliary head")
+
+
+def machines(records: Sequence[dict]) -> List[str]:
+    """The distinct machines (CPU, cores, ISA) the records were measured on."""
+    from inception.machine import isa_summary
+
+    seen = {}
+    for r in records:
+        m = r.get("machine", {})
+        seen.setdefault((m.get("cpu"), m.get("cores"), isa_summary(m), m.get("backend"),
+                         m.get("tensorflow") or m.get("jax")), 0)
+        seen[(m.get("cpu"), m.get("cores"), isa_summary(m), m.get("backend"),
+              m.get("tensorflow") or m.get("jax"))] += 1
+    return [f"{cpu}, {cores} cores ({isa}); {backend} {version}: {count} run(s)"
+            for (cpu, cores, isa, backend, version), count in seen.items()]
+
+
+# --- RESULTS.md ----------------------------------------------------------------
+
+MAIN_JOB = ("table3", "label_smoothing")
+MAIN_JOB_TARGET = (0.920, 600.0)  # at least 92.0% top-1 accuracy in at most 10 minutes
+
+
+def _profile_summary(profile: str) -> str:
+    config = profiles.get("bn_auxiliary", profile).config
+    size = config.run_size(60_000 if config.data.train_examples is None else config.data.train_examples)
+    data, model, recipe = config.data, config.model, config.recipe
+    return (f"Profile `{profile}` (`inception.profiles.{profile}` states each change and why): "
+            f"Fashion-MNIST, {'all 60,000' if data.train_examples is None else data.train_examples} "
+            f"training and {'all 10,000' if data.eval_examples is None else data.eval_examples} test "
+            f"images; {config.epochs:g} epochs of batch {size.global_batch} = {size.total_steps:,} "
+            f"steps; input {model.input_size}x{model.input_size} (39 and 21 for Table 2's rf151 and "
+            f"rf79), depth multiplier {model.depth_multiplier}, min depth {model.min_depth}; the "
+            f"paper's RMSProp, learning rate {recipe.learning_rate}, clipping {recipe.clip_global_norm}, "
+            f"with its 50 decays of {recipe.learning_rate_decay} laid over the run (one every "
+            f"{recipe.learning_rate_decay_epochs:g} epochs), EMA decay {recipe.ema_decay} and "
+            f"batch-norm momentum {model.batch_norm_momentum} (the paper's averaging windows as a "
+            f"fraction of the run); crop area {data.crop_area_range[0]:g}-{data.crop_area_range[1]:g}, "
+            f"evaluation on the whole image (fraction {data.eval_crop_fraction:g}).")
+
+
+def _main_job(results_dir: str) -> List[str]:
+    table, name = MAIN_JOB
+    records = trained_row(name, results_dir, "small").records
+    if not records:
+        return ["Not run yet: `bash scripts/main.sh`."]
+    first = records[0]
+    accuracy, seconds = 1 - first["top1_error"], first["wall_seconds"]
+    target_accuracy, target_seconds = MAIN_JOB_TARGET
+    met = accuracy >= target_accuracy and seconds <= target_seconds
+    return [f"`bash scripts/main.sh` (Table 3's `{name}`, seed {first['seed']}): **{100 * accuracy:.2f}% "
+            f"top-1 accuracy** on the 10,000 test images with the averaged weights, in "
+            f"**{seconds / 60:.1f} minutes** of wall time on {first['machine'].get('cpu')} "
+            f"({first['machine'].get('cores')} cores). Target: at least {100 * target_accuracy:.1f}% in "
+            f"at most {target_seconds / 60:.0f} minutes: {'met' if met else 'NOT met'}. Over its "
+            f"{len(records)} seed(s): mean {_percent(1 - statistics.summarize([r['top1_error'] for r in records]).mean)}."]
+
+
+def _long_run(results_dir: str) -> List[str]:
+    records = trained_row(MAIN_JOB[1], results_dir, "long").records
+    if not records:
+        return ["Not run yet: `python experiments/table3.py --row label_smoothing --profile long "
+                "--results_dir docs/results`."]
+    r = records[0]
+    return [f"`{MAIN_JOB[1]}` at the `long` profile ({r['config']['epochs']:g} epochs, {r['steps']:,} "
+            f"steps): **{100 * (1 - r['top1_error']):.2f}% top-1 accuracy** after "
+            f"{r['train_seconds'] / 60:.1f} minutes of training ({r['wall_seconds'] / 60:.1f} wall)."]
+
+
+VERDICT_NOTE = (
+    "How to read the verdicts: each change is the difference of the mean top-1 error of two rows "
+    "over their seeds (positive: the row is worse), with Welch's 95% interval; for Tables 4 and 5 "
+    "the difference of two evaluations of the same networks on the same images, with a paired "
+    "bootstrap interval over images. \"Same direction\" and \"opposite direction\" are claimed only "
+    "where the interval excludes zero; otherwise the change is not detectable at this scale, which "
+    "is a measurement (of its size bound), not a failure. Top-5 error is not reported: with 10 "
+    "classes it is near zero for every row.")
+
+
+def results_markdown(results_dir: str = results.PUBLISHED, profile: str = "small",
+                     image_dir: Optional[str] = None) -> str:
+    """RESULTS.md from the result files: the main job, the long run, every table and control."""
+    image_dir = image_dir or os.path.join(results_dir, profile)
+    records = [r for table in ("table2", "table3", "controls") for name in rows.rows_of(table)
+               for r in trained_row(name, results_dir, profile).records]
+    commands = sorted({r["command"] for r in records if r.get("command")})
+    lines = ["# Results: the paper's tables and controls at the small profile", "",
+             f"Generated by `python experiments/report.py` from the result files in `{results_dir}/` "
+             "(one per seed; commit them, never this page's numbers by hand).", "",
+             _profile_summary(profile), "", "Machines:", ""]
+    lines += [f"- {m}" for m in machines(records)] or ["- none yet"]
+    lines += ["", "Made by:", "", "```", *commands, "```", "", "## The main job", "", *_main_job(results_dir),
+              "", "## Longer training: where the network ends up", "", *_long_run(results_dir), "",
+              VERDICT_NOTE, ""]
+    for table in ("table2", "table3", "table4", "table5", "controls"):
+        path = write_table(table, results_dir, profile)
+        lines += [f"## {TITLES[table]}", "", table_markdown(table, results_dir, profile), ""]
+        curves_name = CURVES_FILE.format(table=table)
+        if os.path.exists(os.path.join(os.path.dirname(path), curves_name)):
+            lines += [f"![{table} curves]({os.path.join(image_dir, curves_name)})", ""]
+    if section4_curves(results_dir, profile, os.path.join(results_dir, profile, "section4_curves.png")):
+        lines += ["Section 4 (Figure 8): held-out accuracy with and without the auxiliary head.", "",
+                  f"![section 4]({os.path.join(image_dir, 'section4_curves.png')})", ""]
+    return "\n".join(lines)

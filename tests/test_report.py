@@ -1,0 +1,90 @@
+"""inception.report rebuilds tables, intervals, verdicts and curves from result files alone."""
+
+import os
+
+import pytest
+
+from inception import profiles, report, results, statistics
+
+
+def fake_seed(results_dir, name, seed, top1_error, steps=(100, 200)):
+    """A seed file as `inception.experiment` writes it, for the current config of `name`."""
+    row = profiles.get(name)
+    config = row.config.derive(seed=row.config.seed + seed)
+    history = [{"step": s, "logits_top1": 0.5 + s / 1000, "heldout_top1": 0.6 + s / 1000}
+               for s in steps]
+    run = {"top1_error": top1_error, "top5_error": 0.01, "eval_examples": 10_000, "steps": steps[-1],
+           "global_batch": 128, "train_seconds": 300.0, "history": history}
+    record = results.seed_record(table=row.table, row=name, seed=seed, profile="small", config=config,
+                                 run=run, machine={"cpu": "test CPU", "cores": 2, "isa": {}},
+                                 command="pytest", wall_seconds=320.0)
+    results.write_json(record, results.seed_path(results_dir, "small", row.table, name, seed))
+
+
+@pytest.fixture
+def table3(tmp_path, monkeypatch):
+    """Table 3 with five seeds of rmsprop and inception_v2 and nothing else; no training allowed."""
+    from inception import experiment
+
+    monkeypatch.setattr(experiment.trainer, "train_and_evaluate",
+                        lambda *a, **k: pytest.fail("the report trained"))
+    for seed, (v2, rms) in enumerate([(0.10, 0.08), (0.11, 0.085), (0.105, 0.08), (0.10, 0.09),
+                                      (0.11, 0.085)]):
+        fake_seed(str(tmp_path), "inception_v2", seed, v2)
+        fake_seed(str(tmp_path), "rmsprop", seed, rms)
+    return str(tmp_path)
+
+
+def test_a_row_reports_n_mean_sd_and_its_interval(table3):
+    text = report.trained_table("table3", table3, "small")
+    summary = statistics.summarize([0.10, 0.11, 0.105, 0.10, 0.11])
+    line = next(l for l in text.splitlines() if l.startswith("| `inception_v2`"))
+    assert "| 5 |" in line
+    assert f"{100 * summary.mean:.2f}% ± {100 * summary.sd:.2f}" in line
+    assert f"[{100 * summary.interval.low:.2f}%, {100 * summary.interval.high:.2f}%]" in line
+
+
+def test_a_step_reports_its_change_with_welch_interval_and_verdict(table3):
+    text = report.trained_table("table3", table3, "small")
+    line = next(l for l in text.splitlines() if l.startswith("| `rmsprop`"))
+    change = statistics.welch_difference([0.08, 0.085, 0.08, 0.09, 0.085], [0.10, 0.11, 0.105, 0.10, 0.11])
+    assert f"{100 * change.estimate:+.2f} [{100 * change.low:+.2f}, {100 * change.high:+.2f}]" in line
+    assert "-0.30" in line  # the paper's change, 23.4% -> 23.1%
+    assert statistics.SAME in line  # both lower, our interval excludes zero
+    label_smoothing = next(l for l in text.splitlines() if l.startswith("| `label_smoothing`"))
+    assert "| 0 |" in label_smoothing  # not run yet: said so, not hidden
+
+
+def test_seed_files_of_an_older_config_are_left_out_and_counted(table3):
+    path = results.seed_path(table3, "small", "table3", "rmsprop", 9)
+    stale = results.read_json(results.seed_path(table3, "small", "table3", "rmsprop", 0))
+    stale.update(seed=9, row_hash="an older config", top1_error=0.5)
+    results.write_json(stale, path)
+    text = report.trained_table("table3", table3, "small")
+    assert "| `rmsprop` | + RMSProp (decay 0.9, epsilon 1.0). | 5 |" in text
+    assert "1 seed file(s) of an older `rmsprop` config left out." in text
+
+
+def test_write_table_makes_markdown_and_the_heldout_curves(table3):
+    path = report.write_table("table3", table3, "small")
+    assert path == os.path.join(table3, "small", "table3.md")
+    assert "table3_curves.png" in open(path).read()
+    with open(os.path.join(table3, "small", "table3_curves.png"), "rb") as f:
+        assert f.read(4) == b"\x89PNG"
+
+
+def test_an_evaluating_row_is_bootstrapped_against_its_paired_baseline(tmp_path):
+    row = profiles.get("crops12")
+    ours = [True] * 1800 + [False] * 200   # 10% error
+    base = [True] * 1750 + [False] * 250   # 12.5% error, the same images
+    record = {"config_hash": row.config.identity_hash(), "seed_hashes": [],
+              "ours": {"top1_error": 0.1, "examples": 2000, "crops": 12, "models": 1,
+                       "correct_top1": results.bits(ours)},
+              "baseline": {"top1_error": 0.125, "examples": 2000, "crops": 1, "models": 1,
+                           "correct_top1": results.bits(base)}}
+    results.write_json(record, results.evaluation_path(str(tmp_path), "small", "table4", "crops12"))
+    text = report.evaluated_table("table4", str(tmp_path), "small")
+    line = next(l for l in text.splitlines() if l.startswith("| `crops12`"))
+    assert "10.00%" in line and "12.50%" in line and "-2.50 [" in line
+    assert statistics.SAME in line  # fewer errors with 12 crops, as in the paper (-1.73 points)
+    assert "not run yet" in text  # crops144 has no result file
