@@ -87,6 +87,21 @@ def ensure_seed(seed: Seed, profile: str, command: Optional[str] = None, verbose
     return record
 
 
+def ensure_weights(seed: Seed, verbose="auto") -> None:
+    """The seed's trained network on disk, for rows that evaluate it (Tables 4, 5).
+
+    A seed whose result file was committed may have no run directory on
+    this machine: it is trained again (a new run of the same config; the
+    committed result file is left as it is).
+    """
+    from inception.loading import final_weights_path
+
+    if not os.path.exists(final_weights_path(seed.run_dir)):
+        logging.info("%s seed %d: no trained network in %s; training it.", seed.row.name, seed.index,
+                     seed.run_dir)
+        trainer.train_and_evaluate(seed.config, seed.run_dir, verbose=verbose)
+
+
 def network_cost(config: ExperimentConfig) -> dict:
     """Multiply-adds and parameters of the evaluated network (no auxiliary head), one crop."""
     from inception.model import inception_v3
@@ -131,6 +146,8 @@ def evaluate_reused(row: Row, profile: str, workdir: str, results_dir: str,
     if results.is_done(path, row.config) and results.read_json(path)["seed_hashes"] == seed_hashes:
         return results.read_json(path)
     records = [ensure_seed(s, profile, command, verbose) for s in seeds]
+    for s in seeds:
+        ensure_weights(s, verbose)
     started = time.time()
     models = [load_trained_model(s.run_dir, use_ema=row.config.evaluation.use_ema) for s in seeds]
     crops = row.config.evaluation.crops

@@ -12,7 +12,8 @@ for arg in "$@"; do
   if [ "$arg" = "--fast" ]; then args+=(-m "not slow"); else args+=("$arg"); fi
 done
 export TF_CPP_MIN_LOG_LEVEL=2
-.venv/bin/python -m pytest "${args[@]}"
+# --durations=20: the slowest tests, at the end of every run, so a slow one is seen at once.
+.venv/bin/python -m pytest --durations=20 "${args[@]}"
 status=$?
 if [ $status -eq 5 ]; then
   echo "error: pytest collected no tests; that is a failure, not a pass." >&2

@@ -26,14 +26,10 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from inception import compat
 from inception.training import distribute
 
 CHECKPOINT_PREFIX = "ckpt"
-
-
-def _rng_states(model: keras.Model) -> list:
-    # Keras does not save SeedGenerator states (dropout masks) with the weights.
-    return [v for v in model.non_trainable_variables if v.name == "seed_generator_state"]
 
 
 def checkpoints_newest_first(directory: str) -> List[str]:
@@ -102,7 +98,7 @@ class TrainingCheckpoint:
         self.saved_step: Optional[int] = None  # the step this process last saved or restored
         self.restored: Optional[str] = None  # the checkpoint restore_latest read
         self._checkpoint = tf.train.Checkpoint(
-            model=model, optimizer=model.optimizer, rng=_rng_states(model))
+            model=model, optimizer=model.optimizer, rng=compat.seed_generator_states(model))
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, self._save_directory, max_to_keep=max_to_keep,
             checkpoint_name=CHECKPOINT_PREFIX)

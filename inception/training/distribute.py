@@ -1,4 +1,4 @@
-"""Replicas: one machine's GPUs, N logical CPU devices, or several workers (SPEC section 5).
+"""Replicas: one machine's GPUs, N logical CPU devices, or several workers (paper section 8: 50 synchronous replicas).
 
 All strategies are synchronous: every step, each replica computes gradients
 on its own `per_replica_batch` examples, the gradients are summed across
@@ -69,7 +69,6 @@ def build_strategy(dist: DistributeConfig) -> tf.distribute.Strategy:
         if dist.cpu_replicas:
             raise ValueError("cpu_replicas splits one machine; with multi_worker each worker is one replica "
                              "(or its GPUs).")
-        _average_multi_worker_logs_over_replicas()
         return tf.distribute.MultiWorkerMirroredStrategy()
     if kind == "mirrored":
         devices = configure_cpu_replicas(dist.cpu_replicas) if dist.cpu_replicas else None
@@ -77,30 +76,6 @@ def build_strategy(dist: DistributeConfig) -> tf.distribute.Strategy:
     if dist.cpu_replicas:
         raise ValueError(f"cpu_replicas={dist.cpu_replicas} needs the 'mirrored' (or 'auto') strategy.")
     return tf.distribute.get_strategy()
-
-
-def _average_multi_worker_logs_over_replicas() -> None:
-    """Work around keras-team/keras#20585 (open in Keras 3.15): fit fails on several workers.
-
-    After each step Keras averages the per-replica loss and metrics with
-    `strategy.reduce("MEAN", value, axis=0)` under MultiWorkerMirroredStrategy,
-    which fails for those scalars. This averages them over the replicas
-    (axis=None) instead; other strategies and reductions are left to Keras.
-    Patches one function of Keras' TensorFlow trainer; idempotent.
-    """
-    from keras.src.backend.tensorflow import trainer as keras_trainer
-
-    keras_reduce = keras_trainer.reduce_per_replica
-    if getattr(keras_reduce, "averages_over_replicas", False):
-        return
-
-    def reduce_per_replica(values, strategy, reduction):
-        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            return tf.nest.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
-        return keras_reduce(values, strategy, reduction)
-
-    reduce_per_replica.averages_over_replicas = True
-    keras_trainer.reduce_per_replica = reduce_per_replica
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
@@ -124,10 +99,6 @@ def num_workers(strategy: tf.distribute.Strategy) -> int:
 def worker_id(strategy: tf.distribute.Strategy) -> int:
     resolver = getattr(strategy, "cluster_resolver", None)
     return int(resolver.task_id or 0) if resolver is not None and resolver.task_type else 0
-
-
-def global_batch_size(strategy: tf.distribute.Strategy, per_replica_batch: int) -> int:
-    return per_replica_batch * strategy.num_replicas_in_sync
 
 
 def average_batch_norm_statistics(model, strategy: tf.distribute.Strategy) -> None:

@@ -11,6 +11,7 @@ evaluation start from `inception.loading.load_trained_model(workdir)`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import time
@@ -20,6 +21,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from inception import compat
 from inception import data as data_lib
 from inception import evaluation
 from inception.config import ExperimentConfig, ModelConfig, RunSize
@@ -99,23 +101,13 @@ def _heldout_callback(config: ExperimentConfig) -> list:
     return [callbacks_lib.HeldOutAccuracy(batches, every, use_ema=config.evaluation.use_ema)]
 
 
-def _work_around_keras_multi_worker_build(model: keras.Model, config: ExperimentConfig) -> None:
-    """Build the compiled losses' and metrics' state from a batch's shapes, once, before `fit`.
-
-    Before every fit/evaluate under a strategy, Keras 3 (TF backend) reads a
-    real batch and `strategy.reduce`s it only to learn its shapes; under
-    MultiWorkerMirroredStrategy that reduce fails for nested batches
-    (keras-team/keras#20585, open in 3.15). So on several workers the state
-    is built here from the specs with Keras' own builder, and the model's
-    per-call pre-build is switched off. Both are private Keras methods:
-    revisit on a Keras upgrade.
-    """
+def _prebuild_for_several_workers(model: keras.Model, config: ExperimentConfig) -> None:
+    """The compiled state built from specs (`compat.prebuild_compiled_state`, keras-team/keras#20585)."""
     batch, size = config.distribute.per_replica_batch, config.model.input_size
     images = tf.TensorSpec([batch, size, size, 3], tf.float32)
     labels = tf.TensorSpec([batch], tf.int32)
     _, targets = targets_for(model)(images, labels)
-    model._symbolic_build(data_batch=(images, targets))
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    compat.prebuild_compiled_state(model, (images, targets))
 
 
 def _callbacks(run_paths: RunPaths, checkpoint: TrainingCheckpoint, history, size: RunSize,
@@ -199,7 +191,7 @@ def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn]
         model = model_fn(config.model)
         model.compile(**recipe_from_config(config.recipe, size.steps_per_epoch, has_aux=has_aux(model)))
         if distribute.num_workers(strategy) > 1:
-            _work_around_keras_multi_worker_build(model, config)
+            _prebuild_for_several_workers(model, config)
         checkpoint = TrainingCheckpoint(model, paths.checkpoints, chief=chief,
                                         worker=distribute.worker_id(strategy), strategy=strategy)
     start_step = checkpoint.restore_latest()
@@ -213,9 +205,12 @@ def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn]
             strategy, _train_dataset_fn(config, size, start_step, targets))
         logging.info("Tracing and optimising the training step (tens of seconds on a CPU), "
                      "then training from step %d.", start_step)
-        model.fit(dataset, epochs=size.intervals, initial_epoch=start_step // size.log_every_steps,
-                  steps_per_epoch=size.log_every_steps, verbose=verbose, shuffle=False,
-                  callbacks=_callbacks(paths, checkpoint, history, size, config, chief) + list(callbacks))
+        several_workers = distribute.num_workers(strategy) > 1
+        with compat.multi_worker_logs_averaged() if several_workers else contextlib.nullcontext():
+            model.fit(dataset, epochs=size.intervals, initial_epoch=start_step // size.log_every_steps,
+                      steps_per_epoch=size.log_every_steps, verbose=verbose, shuffle=False,
+                      callbacks=_callbacks(paths, checkpoint, history, size, config, chief)
+                      + list(callbacks))
     else:  # finished before: just read the history back
         history.set_model(model)
         history.on_train_begin()

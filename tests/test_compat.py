@@ -1,0 +1,94 @@
+"""Canaries for inception.compat: each fails loudly when a private Keras/TF internal moves.
+
+If one of these fails after a Keras or TensorFlow upgrade, the workaround in
+`inception/compat.py` that names it needs a new way in (or the upstream fix).
+"""
+
+import ast
+import pathlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inception import compat
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _functional():
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, name="hidden")(inputs)
+    outputs = keras.layers.Dropout(0.5, seed=1, name="drop")(keras.layers.ReLU(name="relu")(hidden))
+    return keras.Model(inputs, outputs)
+
+
+def test_onednn_probe_answers_a_bool():
+    assert compat.onednn_enabled() in (True, False)
+
+
+def test_variables_to_constants_folds_the_weights():
+    model = _functional()
+    traced = tf.function(lambda x: model(x, training=False)).get_concrete_function(
+        tf.TensorSpec([1, 4], tf.float32))
+    frozen = compat.variables_to_constants(traced)
+    assert not frozen.variables
+    x = tf.ones([1, 4])
+    np.testing.assert_allclose(frozen(x)[0].numpy(), traced(x).numpy(), atol=1e-6)
+
+
+def test_the_functional_graph_can_be_walked():
+    model = _functional()
+    relu = model.get_layer("relu")
+    assert compat.producer(relu.output) is relu
+    assert isinstance(compat.producer(model.inputs[0]), keras.layers.InputLayer)
+    assert len(compat.inbound_nodes(relu)) == 1 and len(compat.outbound_nodes(model.get_layer("hidden"))) == 1
+    names = [node.operation.name for node in compat.nodes_in_order(model) if not node.is_input]
+    assert names == ["hidden", "relu", "drop"]
+
+
+def test_dropout_rng_state_is_found_by_name():
+    states = compat.seed_generator_states(_functional())
+    assert len(states) == 1 and states[0].name == compat.SEED_GENERATOR_STATE
+
+
+def test_the_keras_builders_the_multi_worker_workaround_replaces_exist():
+    model = _functional()
+    model.compile(optimizer="sgd", loss="mse")
+    assert callable(model._symbolic_build) and callable(model._maybe_symbolic_build)
+    compat.prebuild_compiled_state(model, (tf.TensorSpec([2, 4]), tf.TensorSpec([2, 3])))
+    assert model.compiled_loss is not None
+
+
+def test_the_log_reduction_patch_is_scoped():
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    before = keras_trainer.reduce_per_replica
+    with compat.multi_worker_logs_averaged():
+        assert keras_trainer.reduce_per_replica is not before
+    assert keras_trainer.reduce_per_replica is before
+
+
+def test_the_optimizer_variable_index_is_found():
+    model = _functional()
+    optimizer = keras.optimizers.SGD()
+    optimizer.build(model.trainable_variables)
+    assert compat.variable_index(optimizer, model.trainable_variables[1]) == 1
+
+
+def test_no_other_module_touches_private_internals():
+    """keras.src, tensorflow.python and `._private` attributes of Keras objects live only in compat."""
+    offenders = []
+    for path in sorted((REPO / "inception").rglob("*.py")) + sorted((REPO / "tools").glob("*.py")):
+        if path.name == "compat.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                if module and (module.startswith("keras.src") or module.startswith("tensorflow.python")):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports {module}")
+            elif (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                  and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno} uses .{node.attr}")
+    assert not offenders, "\n".join(offenders)
