@@ -66,3 +66,30 @@ def test_undecodable_bytes_raise(data):
         decoding.decode_rgb(data)
     with pytest.raises(tf.errors.InvalidArgumentError):
         decoding.decode_window_rgb(data, lambda shape: tf.constant([0, 0, 2, 2]))
+
+
+@pytest.mark.parametrize("shorter_side, ratio", [(597, 1), (598, 2), (1195, 2), (1196, 4), (2392, 8), (9000, 8)])
+def test_dct_scale_ratio_keeps_at_least_the_output_size(shorter_side, ratio):
+    window = tf.constant([0, 0, shorter_side, shorter_side + 50])
+    assert int(decoding.dct_scale_ratio(window, 299)) == ratio
+    assert int(decoding.dct_scale_ratio(tf.constant([0, 0, 9000, shorter_side]), 299)) == ratio
+
+
+def test_scaled_window_rounds_each_edge_to_the_nearest_scaled_pixel():
+    shape = tf.constant([375, 500])
+    np.testing.assert_array_equal(decoding.scaled_window(tf.constant([5, 7, 200, 300]), shape, 1), [5, 7, 200, 300])
+    # At 1/4 scale the image is 94 x 125; 5 -> 1.25 -> 1, 205 -> 51.25 -> 51, 7 -> 1.75 -> 2, 307 -> 76.75 -> 77.
+    np.testing.assert_array_equal(decoding.scaled_window(tf.constant([5, 7, 200, 300]), shape, 4), [1, 2, 50, 75])
+    # The whole image stays the whole (scaled) image.
+    np.testing.assert_array_equal(decoding.scaled_window(tf.constant([0, 0, 375, 500]), shape, 8), [0, 0, 47, 63])
+    np.testing.assert_array_equal(decoding.decoded_region(tf.constant([0, 0, 375, 500]), shape, 40),
+                                  [0, 0, 375, 500])
+
+
+def test_window_decoded_at_reduced_scale_has_the_scaled_size():
+    image = np.random.default_rng(1).integers(0, 256, (160, 240, 3), dtype=np.uint8)
+    encoded = encode(image, "JPEG")
+    got = decoding.decode_window_rgb(encoded, lambda shape: tf.constant([8, 16, 120, 200]), output_size=30)
+    assert got.shape == (30, 50, 3)  # 1/4 scale: 120 >= 4 * 30
+    full = decoding.decode_window_rgb(encoded, lambda shape: tf.constant([8, 16, 120, 200]))
+    assert full.shape == (120, 200, 3)  # no output size: full scale, as evaluation

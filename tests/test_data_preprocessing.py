@@ -106,17 +106,69 @@ def test_eval_is_central_crop_resized_and_scaled():
 
 def test_jpeg_fast_path_matches_decoding_the_whole_image():
     # Without chroma subsampling, decoding a window gives exactly the same pixels
-    # (with it, pixels at the window's edge differ slightly).
+    # (with it, pixels at the window's edge differ slightly). At 64 pixels no
+    # window of this 120x160 image is twice the output, so no DCT scaling.
     buffer = io.BytesIO()
     Image.fromarray(smooth_image(120, 160)).save(buffer, "JPEG", quality=95, subsampling=0)
     encoded = buffer.getvalue()
     decoded = decoding.decode_rgb(encoded)
     for seed in ([1, 2], [3, 4], [5, 6]):
         np.testing.assert_array_equal(
-            preprocessing.preprocess_encoded_for_train(encoded, 48, tf.constant(seed)),
-            preprocessing.preprocess_for_train(decoded, 48, tf.constant(seed)),
+            preprocessing.preprocess_encoded_for_train(encoded, 64, tf.constant(seed)),
+            preprocessing.preprocess_for_train(decoded, 64, tf.constant(seed)),
         )
     np.testing.assert_array_equal(
         preprocessing.preprocess_encoded_for_eval(encoded, 48),
         preprocessing.preprocess_for_eval(decoded, 48),
     )
+
+
+def authors_color_distortion(image, color):
+    """The reference: tf.image's adjust_* ops on a [0, 1] image in the authors' two orders."""
+    brightness = float(color.brightness) / 255.0
+    if bool(color.brightness_first):
+        image = tf.image.adjust_brightness(image, brightness)
+        image = tf.image.adjust_saturation(image, color.saturation)
+        image = tf.image.adjust_hue(image, color.hue)
+        image = tf.image.adjust_contrast(image, color.contrast)
+    else:
+        image = tf.image.adjust_saturation(image, color.saturation)
+        image = tf.image.adjust_brightness(image, brightness)
+        image = tf.image.adjust_contrast(image, color.contrast)
+        image = tf.image.adjust_hue(image, color.hue)
+    return (tf.clip_by_value(image, 0.0, 1.0) - 0.5) * 2.0
+
+
+@pytest.mark.parametrize("brightness_first", [True, False])
+def test_color_distortion_equals_tf_image_ops_in_the_authors_orders(brightness_first):
+    # The merged affine steps and the [0, 255] scale change rounding only.
+    rng = np.random.default_rng(3)
+    for trial in range(12):
+        image = rng.random((17, 23, 3)).astype(np.float32)
+        uniforms = rng.random(5).astype(np.float32)
+        uniforms[0] = 0.25 if brightness_first else 0.75
+        color = preprocessing.ColorDistortion.draw(tf.constant(uniforms))
+        np.testing.assert_allclose(
+            preprocessing.distort_color_and_scale(tf.constant(image * 255.0), color),
+            authors_color_distortion(tf.constant(image), color), atol=1e-4)
+
+
+def test_color_draws_cover_the_authors_ranges():
+    draws = [preprocessing.ColorDistortion.draw(u) for u in tf.constant([[0.0] * 5, [0.999999] * 5])]
+    low, high = draws
+    assert bool(low.brightness_first) and not bool(high.brightness_first)
+    np.testing.assert_allclose([low.brightness, high.brightness], [-32.0, 32.0], atol=1e-3)
+    np.testing.assert_allclose([low.saturation, high.saturation], [0.5, 1.5], atol=1e-5)
+    np.testing.assert_allclose([low.hue, high.hue], [-0.2, 0.2], atol=1e-5)
+    np.testing.assert_allclose([low.contrast, high.contrast], [0.5, 1.5], atol=1e-5)
+
+
+def test_half_of_the_training_crops_are_flipped():
+    # A left-to-right ramp, the whole image kept: flipped iff the left edge is bright.
+    ramp = np.broadcast_to(np.linspace(0, 255, 40).astype(np.uint8)[None, :, None], (40, 40, 3))
+    whole = preprocessing.CropRanges(area_range=(1.0, 1.0), aspect_ratio_range=(1.0, 1.0))
+    flipped = [
+        bool(preprocessing.preprocess_for_train(ramp, 16, tf.constant([i, 9]), False, whole)[0, 0, 0] > 0)
+        for i in range(200)
+    ]
+    assert 0.35 < np.mean(flipped) < 0.65

@@ -22,7 +22,8 @@ machine shared with other work only such ratios are steady. Measured:
   that builds one path and runs two batches through it, also over the same
   process's resident set before the build (a process per path: TensorFlow's
   allocators keep freed memory, which would hide later peaks in one process);
-- the training input pipeline's images/s per core
+- the training input pipeline's images/s per core, and as a fraction of the
+  JPEG decoder alone on the same files, one thread, in the same rounds
   (`tools.benchmark_input.measure_input_throughput`);
 - with `--agreement_model`, the top-1 agreement of the fast paths with fp32 on
   the Fashion-MNIST test set, for a model trained by the small profile;
@@ -45,7 +46,6 @@ import datetime
 import functools
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -77,6 +77,7 @@ class Settings:
     matmul_size: int = 2048
     calibration_images: int = 32  # int8 ranges for the speed runs (random weights)
     input_images: int = 256  # JPEGs for the input-pipeline measurement
+    input_rounds: int = 5  # its timed rounds (pipeline, decoder alone, naive baseline in turn)
     bfloat16: bool = True  # also time mixed bfloat16 (emulated without AVX512-BF16)
     training: bool = True
     tf_default_phase: bool = True  # repeat the fp32 inference comparisons with TensorFlow's defaults
@@ -91,7 +92,7 @@ class Settings:
     @classmethod
     def quick(cls) -> "Settings":
         return cls(batch_size=2, image_size=75, inference_repeats=1, train_steps=2, train_repeats=1,
-                   matmul_size=256, calibration_images=2, input_images=16, bfloat16=False,
+                   matmul_size=256, calibration_images=2, input_images=16, input_rounds=1, bfloat16=False,
                    tf_default_phase=False, distribution_replicas=(2,), distribution_batch=4,
                    distribution_steps=2, distribution_repeats=1, agreement_examples=256,
                    agreement_calibration=64)
@@ -218,32 +219,14 @@ def measure_memory(section: str, name: str, settings: Settings, saved_model: Opt
 
 
 def machine() -> dict:
-    """CPU model, the instruction sets that decide bf16/int8 speed, cores, versions."""
-    import keras
+    """`inception.machine.describe()` (CPU, instruction sets, cores, versions) and TF's thread pools."""
     import tensorflow as tf
 
-    from inception import fast_inference
-    from tools.benchmark_input import available_cores
+    from inception import machine as machine_description
 
-    model, cpu_flags = platform.processor(), set()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name") and not model.strip():
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    cpu_flags = set(line.split(":", 1)[1].split())
-    return {
-        "cpu": model,
-        "cores": available_cores(),
-        "isa": {f: f in cpu_flags for f in ("avx2", "avx512f", "avx512bw", "avx512_vnni",
-                                             "avx512_bf16", "amx_bf16", "amx_int8")},
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "onednn": fast_inference.onednn_enabled(),
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-    }
+    return dict(machine_description.describe(),
+                intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+                inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads())
 
 
 def matmul_candidates(size: int, int8: bool) -> Dict[str, tuple]:
@@ -695,7 +678,7 @@ def compute_phase(settings: Settings, agreement_model: Optional[str], input_pipe
     if input_pipeline:
         sections["input_pipeline"] = lambda: measure_input_throughput(
             images=settings.input_images, image_size=settings.image_size,
-            batch_size=min(settings.batch_size, settings.input_images))
+            batch_size=min(settings.batch_size, settings.input_images), rounds=settings.input_rounds)
     if agreement_model:
         sections["agreement"] = lambda: measure_agreement(agreement_model, settings)
     result = {"machine": machine(), "section_seconds": {}, "load_average": {}}
@@ -787,8 +770,9 @@ def headline(results: dict) -> dict:
         figures["tf_default_fp32_folded_inference_ratio_vs_keras"] = results["tf_default"]["inference"][
             "paths"]["folded_predict_on_batch"]["ratio_vs_baseline"]
     if "input_pipeline" in results:
-        figures["pipeline_images_per_second_per_core"] = results["input_pipeline"][
-            "pipeline_images_per_second_per_core"]
+        for key in ("pipeline_images_per_second_per_core", "pipeline_images_per_cpu_second",
+                    "decoder_images_per_cpu_second", "fraction_of_decoder_rate"):
+            figures[key] = results["input_pipeline"][key]
     if "agreement" in results:
         figures["top1_agreement_with_fp32"] = results["agreement"]["top1_agreement_with_fp32"]
     return figures
@@ -866,9 +850,11 @@ def settings_from_flags() -> Settings:
 
 def report(results: dict) -> str:
     """A few lines for the terminal; the JSON has everything."""
+    from inception.machine import isa_summary
+
     machine_ = results["machine"]
-    lines = [f"{machine_['cpu']}, {machine_['cores']} cores, TensorFlow {machine_['tensorflow']}, "
-             f"oneDNN on; load average {results['load_average']}"]
+    lines = [f"{machine_['cpu']} ({isa_summary(machine_)}), {machine_['cores']} cores, "
+             f"TensorFlow {machine_.get('tensorflow')}, oneDNN on; load average {results['load_average']}"]
     for section in ("inference", "training"):
         for name, f in results[section]["paths"].items():
             lines.append(f"{section:9s} {name:34s} {f['images_per_second']:7.2f} images/s  "
@@ -883,6 +869,7 @@ def report(results: dict) -> str:
                 "inference_ceiling_ratio_vs_keras", "fp32_inference_ceiling_ratio_vs_keras",
                 "training_ceiling_ratio_vs_keras",
                 "tf_default_fp32_folded_inference_ratio_vs_keras", "pipeline_images_per_second_per_core",
+                "pipeline_images_per_cpu_second", "decoder_images_per_cpu_second", "fraction_of_decoder_rate",
                 "top1_agreement_with_fp32"):
         if key in results:
             lines.append(f"{key}: {results[key]}")

@@ -5,7 +5,10 @@ a random crop chosen by `sample_distorted_bounding_box` (at least 10% of the
 image covered, aspect ratio 3/4..4/3, area 5..100%, 100 attempts, the whole
 image when no attempt fits), bilinear resize to the input size, random
 left-right flip, colour distortion (brightness, saturation, hue, contrast in
-one of two orders), clip to [0, 1], scale to [-1, 1].
+one of two orders), clip to [0, 1], scale to [-1, 1]. Only the crop window of
+a JPEG is decoded, at reduced DCT scale when it is at least twice the input
+size (`decoding.decode_window_rgb`); the steps after it run in the cheapest
+order that gives the same result (see `finish_for_train`).
 
 Evaluation: the central 87.5% of the image, bilinear resize, scale to [-1, 1].
 
@@ -37,6 +40,9 @@ MAX_BRIGHTNESS_DELTA = 32.0 / 255.0
 SATURATION_RANGE = (0.5, 1.5)
 MAX_HUE_DELTA = 0.2
 CONTRAST_RANGE = (0.5, 1.5)
+
+# uint8 pixels are 0..255; the network sees [-1, 1].
+PIXEL_MAX = 255.0
 
 # Evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
 CENTRAL_FRACTION = 0.875
@@ -115,52 +121,89 @@ def resize(image: tf.Tensor, image_size: int) -> tf.Tensor:
     return tf.image.resize(image, [image_size, image_size], method="bilinear")
 
 
-def distort_color(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """Brightness, saturation, hue and contrast in one of two random orders.
+# -- training after the crop: flip, resize once, colour distortion, clip and scale.
+# Cheapest order with the same result: the flip on the uint8 crop (a
+# permutation; it commutes with the resize and every colour step), the pixels
+# kept in [0, 255] (hue and saturation do not depend on the scale, brightness
+# and contrast are affine) so that the 1/255 folds into the last step, and
+# clip-and-scale as one affine map and a clip. The colour steps themselves are
+# tf.image's fused kernels, per image: an XLA-compiled HSV conversion of the
+# whole batch, tried, cost more CPU time (channel-interleaved layout).
 
-    The orders are those of the authors' `distort_color` (ordering 0 and 1):
-    brightness-saturation-hue-contrast, or saturation-brightness-contrast-hue.
-    `image` is float in [0, 1]; the result may leave [0, 1] (clip after).
+
+def resize_pixels(crop: tf.Tensor, image_size: int) -> tf.Tensor:
+    """uint8 crop -> float32 [image_size, image_size, 3] in [0, 255], bilinear as `resize`."""
+    return resize(tf.cast(crop, tf.float32), image_size)
+
+
+def pixels_to_signed_unit_range(pixels: tf.Tensor) -> tf.Tensor:
+    """clip(pixels, 0, 255) scaled to [-1, 1], as one affine map and a clip."""
+    return tf.clip_by_value(pixels * (2.0 / PIXEL_MAX) - 1.0, -1.0, 1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorDistortion:
+    """One image's draw of the authors' `distort_color`: which order, and the four strengths.
+
+    `brightness` is in pixel units ([0, 255] images); `brightness_first`
+    picks the order brightness-saturation-hue-contrast, otherwise
+    saturation-brightness-contrast-hue.
     """
-    order_seed, brightness_seed, saturation_seed, hue_seed, contrast_seed = tf.unstack(
-        tf.random.experimental.stateless_split(seed, 5)
-    )
 
-    def brightness(x):
-        return tf.image.stateless_random_brightness(x, MAX_BRIGHTNESS_DELTA, brightness_seed)
+    brightness_first: tf.Tensor
+    brightness: tf.Tensor
+    saturation: tf.Tensor
+    hue: tf.Tensor
+    contrast: tf.Tensor
 
-    def saturation(x):
-        return tf.image.stateless_random_saturation(x, *SATURATION_RANGE, saturation_seed)
+    @classmethod
+    def draw(cls, uniforms: tf.Tensor) -> "ColorDistortion":
+        """From five independent uniforms in [0, 1): each strength uniform over its range."""
 
-    def hue(x):
-        return tf.image.stateless_random_hue(x, MAX_HUE_DELTA, hue_seed)
+        def between(u, low, high):
+            return low + u * (high - low)
 
-    def contrast(x):
-        return tf.image.stateless_random_contrast(x, *CONTRAST_RANGE, contrast_seed)
+        return cls(uniforms[0] < 0.5,
+                   between(uniforms[1], -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA) * PIXEL_MAX,
+                   between(uniforms[2], *SATURATION_RANGE),
+                   between(uniforms[3], -MAX_HUE_DELTA, MAX_HUE_DELTA),
+                   between(uniforms[4], *CONTRAST_RANGE))
 
-    first_order = tf.random.stateless_uniform([], order_seed) < 0.5
-    return tf.cond(
-        first_order,
-        lambda: contrast(hue(saturation(brightness(image)))),
-        lambda: hue(contrast(brightness(saturation(image)))),
-    )
+
+def distort_color_and_scale(pixels: tf.Tensor, color: ColorDistortion) -> tf.Tensor:
+    """`color` applied to [0, 255] pixels, then clip and scale to [-1, 1].
+
+    The same as tf.image's adjust_brightness, _saturation, _hue and _contrast
+    in the authors' order on [0, 1] images, then clip (see `ColorDistortion`);
+    values may leave [0, 255] between the steps, as there.
+    """
+
+    def brightness_first():
+        image = tf.image.adjust_saturation(pixels + color.brightness, color.saturation)
+        return tf.image.adjust_contrast(tf.image.adjust_hue(image, color.hue), color.contrast)
+
+    def saturation_first():
+        image = tf.image.adjust_saturation(pixels, color.saturation) + color.brightness
+        return tf.image.adjust_hue(tf.image.adjust_contrast(image, color.contrast), color.hue)
+
+    return pixels_to_signed_unit_range(tf.cond(color.brightness_first, brightness_first, saturation_first))
 
 
 def finish_for_train(
     crop: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
 ) -> tf.Tensor:
-    """Resize, flip, colour distortion, clip and scale: training after the crop.
+    """Flip, resize, colour distortion, clip and scale: training after the crop.
 
     `color_distortion=False` (DataConfig.train_augmentation) keeps only the
     random crop and flip, for tiny grey inputs where colour has no meaning.
+    One draw of six uniforms from `seed`: the flip, then `ColorDistortion`.
     """
-    flip_seed, color_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    image = resize(to_unit_range(crop), image_size)
-    image = tf.image.stateless_random_flip_left_right(image, flip_seed)
-    if color_distortion:
-        image = distort_color(image, color_seed)
-    image = tf.clip_by_value(image, 0.0, 1.0)
-    return to_signed_unit_range(image)
+    uniforms = tf.random.stateless_uniform([6], seed)
+    crop = tf.cond(uniforms[0] < 0.5, lambda: tf.reverse(crop, axis=[1]), lambda: crop)
+    pixels = resize_pixels(crop, image_size)
+    if not color_distortion:
+        return pixels_to_signed_unit_range(pixels)
+    return distort_color_and_scale(pixels, ColorDistortion.draw(uniforms[1:]))
 
 
 def finish_for_eval(crop: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -171,7 +214,8 @@ def finish_for_eval(crop: tf.Tensor, image_size: int) -> tf.Tensor:
 # -- whole preprocessing, from decoded pixels or from encoded bytes
 
 
-def _crop_and_rest_seeds(seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def split_seed(seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """An image's seed -> (the seed of its crop window, the seed of the rest)."""
     crop_seed, rest_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
     return crop_seed, rest_seed
 
@@ -181,7 +225,7 @@ def preprocess_for_train(
     ranges: CropRanges = PAPER_CROP,
 ) -> tf.Tensor:
     """uint8 [h, w, 3] -> float32 [image_size, image_size, 3] in [-1, 1], augmented."""
-    crop_seed, rest_seed = _crop_and_rest_seeds(seed)
+    crop_seed, rest_seed = split_seed(seed)
     window = random_crop_window(tf.shape(image)[:2], crop_seed, ranges)
     crop = decoding.crop_to_window(image, window)
     return finish_for_train(crop, image_size, rest_seed, color_distortion)
@@ -191,10 +235,15 @@ def preprocess_encoded_for_train(
     encoded: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True,
     ranges: CropRanges = PAPER_CROP,
 ) -> tf.Tensor:
-    """Image bytes -> the same as `preprocess_for_train`, decoding only the crop."""
-    crop_seed, rest_seed = _crop_and_rest_seeds(seed)
+    """Image bytes -> the same as `preprocess_for_train`, decoding only the crop.
+
+    A JPEG crop at least twice `image_size` on both sides is decoded at reduced
+    DCT scale (`decoding.dct_scale_ratio`): the same window, pixels that
+    differ slightly from a full-scale decode.
+    """
+    crop_seed, rest_seed = split_seed(seed)
     crop = decoding.decode_window_rgb(
-        encoded, lambda shape: random_crop_window(shape, crop_seed, ranges)
+        encoded, lambda shape: random_crop_window(shape, crop_seed, ranges), output_size=image_size
     )
     return finish_for_train(crop, image_size, rest_seed, color_distortion)
 
