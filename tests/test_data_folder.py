@@ -109,13 +109,15 @@ def test_every_format_the_decoder_reads_is_used(tmp_path):
     for fmt, ext in [("JPEG", "jpg"), ("PNG", "png"), ("GIF", "gif"), ("BMP", "bmp"),
                      ("WEBP", "webp"), ("WEBP", "WebP")]:
         write_image(str(cls / f"{fmt.lower()}_{ext}.{ext}"), fmt=fmt)
+    translucent = np.dstack([np.full((30, 40, 3), 99, np.uint8), np.full((30, 40, 1), 90, np.uint8)])
+    Image.fromarray(translucent).save(cls / "translucent.webp", "WEBP", lossless=True)
     (cls / "one_colour.jxl").write_bytes(JXL_10x6)
     data = DataConfig(source="folder", data_dir=str(tmp_path))
-    assert dataset_info(data).eval_examples == 7
+    assert dataset_info(data).eval_examples == 8
     skipped_images("eval").reset()
-    dataset = build_dataset(data, split="eval", image_size=8, batch_size=7, training=False)
+    dataset = build_dataset(data, split="eval", image_size=8, batch_size=8, training=False)
     (images, labels), = list(dataset)
-    assert images.shape == (7, 8, 8, 3)
+    assert images.shape == (8, 8, 8, 3)
     assert skipped_images("eval").last_finished_pass.skipped == 0
     # The JPEG XL file: its colour, scaled to [-1, 1].
     jxl_row = folder.list_images(str(tmp_path), "eval")[0].index(str(cls / "one_colour.jxl"))

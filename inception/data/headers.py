@@ -87,11 +87,12 @@ def _bmp_size(encoded):
     def signed(value):
         return tf.where(value >= 2 ** 31, value - 2 ** 32, value)
 
-    return _one_frame(tf.abs(signed(_little_endian(data, 22, 4))), tf.abs(signed(_little_endian(data, 18, 4))))
+    height, width = (tf.abs(signed(_little_endian(data, offset, 4))) for offset in (22, 18))
+    return _one_frame(height, width)
 
 
 def _webp_size(encoded):
-    """The canvas of a WebP: its first chunk is "VP8 " (lossy), "VP8L" (lossless) or "VP8X" (extended)."""
+    """The canvas of a WebP, by its first chunk: "VP8 " (lossy), "VP8L" (lossless), "VP8X" (extended)."""
     data = _header_bytes(encoded)
     chunk = tf.strings.substr(_padded_header(encoded), 12, 4)
     # VP8: 14-bit width and height at 26 and 28, after the key frame's start code.
@@ -110,6 +111,19 @@ def _webp_size(encoded):
         message="WebP image with an unknown first chunk")
     with tf.control_dependencies([known_chunk]):
         return _one_frame(height, width)
+
+
+def webp_has_alpha(encoded: tf.Tensor) -> tf.Tensor:
+    """Whether the bytes are a WebP with an alpha channel (the VP8X or the VP8L alpha flag).
+
+    TF's WebP decoder needs the file's own channel count: 4 for these, 3 for the others.
+    """
+    data = _header_bytes(encoded)
+    chunk = tf.strings.substr(_padded_header(encoded), 12, 4)
+    extended_alpha = tf.logical_and(tf.equal(chunk, b"VP8X"), data[20] // 16 % 2 == 1)
+    lossless_alpha = tf.logical_and(tf.equal(chunk, b"VP8L"), data[24] // 16 % 2 == 1)
+    return tf.logical_and(tf.equal(image_format(encoded), "webp"),
+                          tf.logical_or(extended_alpha, lossless_alpha))
 
 
 def _gif_size(encoded):
