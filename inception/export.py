@@ -7,10 +7,13 @@
 The SavedModel has two signatures, both with the moving-average (EMA)
 weights, without the auxiliary head, and without Python in the graph:
 
-- `serving_default`: `images`, tf.string [B], encoded JPEG/PNG/GIF/BMP
+- `serving_default`: `images`, tf.string [B], encoded JPEG/PNG/GIF/BMP/WebP
   bytes, the form TF Serving's REST API delivers from `{"b64": ...}`. Each
   image is decoded to RGB and given the evaluation preprocessing of the
-  input pipeline (central 87.5% crop, bilinear resize, [-1, 1]) in the graph.
+  input pipeline (the run's central crop, 87.5% by default, bilinear resize,
+  [-1, 1]) in the graph. An image larger than `max_image_pixels` (height x
+  width x frames, read from its header) is refused before it is decoded:
+  memory per image stays bounded whatever the request holds.
 - `predict_images`: `images`, float32 [B, H, W, 3], already in [-1, 1].
 
 Both return `probabilities` float32 [B, K], the top-5 `classes` int32 [B, 5]
@@ -18,9 +21,11 @@ and their `top_probabilities` float32 [B, 5] (top-K when K < 5), and
 `class_names` string [B, 5] when class names are given.
 
 Bad requests fail with InvalidArgument, never a crash of the server:
-undecodable or empty bytes (the decoder's error), an empty batch, a wrong
-shape, pixels outside [-1, 1] (checks in the graph), a wrong dtype (refused
-by the signature). Only Python callers of the restored functions
+empty bytes, an unknown format, an image over the size limit, or one that
+does not decode (each named by its index in the batch:
+`inception.data.encoded_batch`), an empty batch, a wrong shape, pixels
+outside [-1, 1] (checks in the graph), a wrong dtype (refused by the
+signature). Only Python callers of the restored functions
 (`loaded.serving_default(...)`, not `loaded.signatures[...]`) see a wrong
 dtype as a TypeError, when the arguments are bound.
 """
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from typing import Optional, Sequence, Union
 
@@ -36,10 +42,11 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from inception.data import preprocessing
+from inception.data import encoded_batch, preprocessing
 from inception.loading import classifier as logits_only
-from inception.loading import has_moving_averages, load_trained_model
+from inception.loading import has_moving_averages, load_trained_model, run_directory_of
 from inception.training import ema
+from inception.training.workdir import read_config
 
 SERVING_SIGNATURE = "serving_default"
 IMAGES_SIGNATURE = "predict_images"
@@ -47,6 +54,9 @@ INPUT_NAME = "images"
 TOP_K = 5
 # predict_images accepts pixels this far outside [-1, 1] (resize round-off).
 RANGE_TOLERANCE = 1e-3
+# serving_default refuses images larger than this (height x width x frames):
+# 50 megapixels decode to 150 MB of RGB; a 48-megapixel photo still passes.
+DEFAULT_MAX_IMAGE_PIXELS = 50_000_000
 
 ModelOrPath = Union[keras.Model, str, os.PathLike]
 
@@ -131,15 +141,16 @@ def _predictions(classifier: keras.Model, images: tf.Tensor, class_names) -> dic
     return outputs
 
 
-def _build_archive(classifier: keras.Model, image_size: int, class_names) -> keras.export.ExportArchive:
+def _build_archive(classifier: keras.Model, image_size: int, class_names, central_fraction: float,
+                   max_image_pixels: int) -> keras.export.ExportArchive:
     """Both signatures as endpoints of a Keras ExportArchive (traced here, once)."""
-    pixels = tf.TensorSpec([image_size, image_size, 3], tf.float32)
 
     def serve_encoded_images(images):
         images = _checked(images, [None], [_not_empty(SERVING_SIGNATURE)])
-        # The input pipeline's own evaluation preprocessing, per image (sizes differ).
-        batch = tf.map_fn(lambda encoded: preprocessing.preprocess_encoded_for_eval(encoded, image_size),
-                          images, fn_output_signature=pixels)
+        # The input pipeline's own evaluation preprocessing, per image, once its size is checked.
+        batch = encoded_batch.preprocess_encoded_batch(
+            images, image_size, central_fraction=central_fraction,
+            max_image_pixels=max_image_pixels, signature=SERVING_SIGNATURE)
         return _predictions(classifier, batch, class_names)
 
     def predict_images(images):
@@ -160,14 +171,48 @@ def _write_atomically(archive: keras.export.ExportArchive, version_dir: str) -> 
     """Writes beside `version_dir`, then renames: TF Serving polls for new versions
     and must never load a half-written one."""
     parent = os.path.dirname(version_dir)
-    os.makedirs(parent, exist_ok=True)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+        _add_mode(parent, _READ_AND_ENTER)  # the server must reach the versions inside
     staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
     try:
         archive.write_out(staging, verbose=False)
+        _make_world_readable(staging)
         os.rename(staging, version_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+_READ_AND_ENTER = 0o555  # r-x for the owner, the group and others
+_READ = 0o444
+
+
+def _add_mode(path: str, bits: int) -> None:
+    os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) | bits)
+
+
+def _make_world_readable(root: str) -> None:
+    """Read (and, for folders, enter) rights for all: a model server often runs as
+    another user, and mkdtemp makes the folder 0700 whatever the umask."""
+    for folder, _, files in os.walk(root):
+        _add_mode(folder, _READ_AND_ENTER)
+        for name in files:
+            _add_mode(os.path.join(folder, name), _READ)
+
+
+def _central_fraction(model_or_path: ModelOrPath, central_fraction: Optional[float]) -> float:
+    """The argument, else the evaluation crop of the run the path belongs to, else the paper's."""
+    run = None if isinstance(model_or_path, keras.Model) else run_directory_of(model_or_path)
+    run_fraction = None if run is None else read_config(run).data.eval_crop_fraction
+    if central_fraction is None:
+        return preprocessing.CENTRAL_FRACTION if run_fraction is None else run_fraction
+    if not 0.0 < central_fraction <= 1.0:
+        raise ValueError(f"central_fraction must be in (0, 1], got {central_fraction}")
+    if run_fraction is not None and central_fraction != run_fraction:
+        logging.warning("Exporting with central_fraction=%g; the run %s evaluated with %g.",
+                        central_fraction, run, run_fraction)
+    return central_fraction
 
 
 def export_savedmodel(
@@ -178,6 +223,8 @@ def export_savedmodel(
     use_ema: bool = True,
     image_size: Optional[int] = None,
     class_names: Optional[Sequence[str]] = None,
+    central_fraction: Optional[float] = None,
+    max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> str:
     """Exports a SavedModel for TF Serving into `<output_dir>/<version>/` (SPEC section 6).
 
@@ -191,15 +238,24 @@ def export_savedmodel(
         evaluation weights); the model keeps its raw weights afterwards.
       image_size: the input side; default (and must equal) the model's.
       class_names: K strings, added to the outputs as `class_names`.
+      central_fraction: the central crop of `serving_default`; default the
+        run's `DataConfig.eval_crop_fraction` when `model_or_path` is a run
+        directory or one of its checkpoints, else 0.875 (the paper's).
+      max_image_pixels: `serving_default` refuses, before decoding, images
+        of more pixels (height x width x frames) than this.
 
     Returns:
       The version directory written.
 
     Raises:
       FileExistsError: the version already exists (served versions are immutable).
-      ValueError: class names or image size that do not fit the model.
+      ValueError: class names or image size that do not fit the model, a
+        central fraction outside (0, 1], a limit below one pixel.
     """
     version_dir = _new_version_dir(output_dir, version)  # before the (slow) loading
+    if max_image_pixels < 1:
+        raise ValueError(f"max_image_pixels must be at least 1, got {max_image_pixels}")
+    fraction = _central_fraction(model_or_path, central_fraction)
     if isinstance(model_or_path, keras.Model):
         model = model_or_path
         if use_ema and not has_moving_averages(model):
@@ -212,6 +268,8 @@ def export_savedmodel(
     names = _class_names_tensor(class_names, classifier.output_shape[-1])
     # Variable values are read when written out, so both happen with the averages in.
     with ema.ema_weights(model, enabled=use_ema and has_moving_averages(model)):
-        _write_atomically(_build_archive(classifier, size, names), version_dir)
-    logging.info("Exported %s (signatures %s, %s)", version_dir, SERVING_SIGNATURE, IMAGES_SIGNATURE)
+        _write_atomically(_build_archive(classifier, size, names, fraction, max_image_pixels),
+                          version_dir)
+    logging.info("Exported %s (signatures %s, %s; central crop %g, at most %d pixels per image)",
+                 version_dir, SERVING_SIGNATURE, IMAGES_SIGNATURE, fraction, max_image_pixels)
     return version_dir

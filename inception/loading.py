@@ -85,6 +85,14 @@ def _run_of_checkpoint(prefix: str) -> Optional[str]:
     return run if is_run_directory(run) else None
 
 
+def run_directory_of(path: PathLike) -> Optional[str]:
+    """The run directory `path` is, or whose training checkpoint it is; None for anything else."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return path if is_run_directory(path) else None
+    return _run_of_checkpoint(path)
+
+
 def _from_training_checkpoint(run: str, prefix: str, use_ema: bool, model_fn: ModelFn) -> keras.Model:
     """The run's network with the weights (and averages) of one training checkpoint.
 

@@ -50,8 +50,9 @@ def test_bad_images_are_skipped_counted_and_reported(counter, capfd):
     assert labels == [0, 1, 2, 3, 4, 5]  # good ones, in order
     assert counter.last_pass == 3 and counter.total == 3
     err = capfd.readouterr().err
-    assert "eval pass finished, 3 undecodable image(s) skipped" in err
-    assert "skipping undecodable image" in err and "file101.jpg" in err
+    assert ("eval pass finished: 3 of 9 file(s) skipped "
+            "(0 unreadable, 2 not an image, 1 undecodable)") in err
+    assert "skipping file101.jpg: undecodable" in err
 
 
 def test_counts_per_pass_and_in_total(counter):

@@ -1,12 +1,15 @@
 """The Keras callback that reports skipped images each epoch."""
 
+import io
 import logging
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from inception.data import bad_images, callbacks
+from PIL import Image
+
+from inception.data import bad_images, callbacks, pipeline
 
 
 def run_pass(split, bad_files):
@@ -35,9 +38,11 @@ def test_logs_each_epochs_count(caplog):
     logger.on_epoch_end(2)
     messages = {(r.levelno, r.getMessage()) for r in caplog.records}
     assert {
-        (logging.WARNING, "Epoch 1: 2 undecodable train image(s) skipped (2 since start)."),
-        (logging.INFO, "Epoch 2: 0 undecodable train image(s) skipped (2 since start)."),
-        (logging.WARNING, "Epoch 3: 1 undecodable eval image(s) skipped (1 since start)."),
+        (logging.WARNING, "Epoch 1: train pass 1 over the data: 2 of 2 file(s) skipped "
+                          "(0 unreadable, 2 not an image, 0 undecodable)."),
+        (logging.INFO, "Epoch 2: no pass over the train data finished."),
+        (logging.WARNING, "Epoch 3: eval pass 1 over the data: 1 of 1 file(s) skipped "
+                          "(0 unreadable, 1 not an image, 0 undecodable)."),
     } <= messages
 
 
@@ -50,3 +55,28 @@ def test_works_inside_fit():
         callbacks=[callbacks.SkippedImagesLogger()],
     )  # fmt: skip
     assert len(history.history["loss"]) == 2
+
+
+def test_counts_are_exact_per_pass_whatever_the_prefetching(caplog):
+    """8 bad files of 12: an epoch sized by the file count (6 batches of 2) spans three
+    passes, and prefetching reads further ahead; each pass still counts 8."""
+    counter = bad_images.skipped_images("train")
+    counter.reset()
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((12, 16, 3), 90, np.uint8)).save(buffer, "PNG")
+    encoded = [buffer.getvalue()] * 4 + [b"", b"not an image"] * 4
+    examples = tf.data.Dataset.from_tensor_slices(
+        {"encoded": encoded, "label": list(range(12)), "name": [f"f{k}" for k in range(12)]})
+    dataset = pipeline.assemble(examples, split="train", image_size=8, batch_size=2,
+                                training=False, repeat=True)
+    logger = callbacks.SkippedImagesLogger(splits=("train",))
+    caplog.set_level(logging.INFO)
+    logger.on_train_begin()
+    for _ in dataset.take(6):
+        pass
+    logger.on_epoch_end(0)
+    assert counter.finished_passes >= 2  # the third ends when the next element is asked for
+    assert counter.last_finished_pass == bad_images.PassCounts(12, 0, 8, 0)
+    (message,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Epoch 1")]
+    assert "8 of 12 file(s) skipped" in message
+    assert counter.total > 8  # what the old per-epoch count reported: passes, run-ahead included

@@ -22,11 +22,23 @@ def encode(image, fmt, mode="RGB"):
 @pytest.mark.parametrize(
     "fmt, mode",
     [("JPEG", "RGB"), ("JPEG", "L"), ("JPEG", "CMYK"), ("PNG", "RGB"), ("PNG", "L"),
-     ("PNG", "RGBA"), ("GIF", "P"), ("BMP", "RGB")],
+     ("PNG", "RGBA"), ("GIF", "P"), ("BMP", "RGB"), ("WEBP", "RGB"), ("WEBP", "L")],
 )  # fmt: skip
 def test_decodes_to_three_channels(fmt, mode):
     image = decoding.decode_rgb(encode(RGB, fmt, mode))
     assert image.shape == (24, 32, 3) and image.dtype == tf.uint8
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_webp_with_alpha_keeps_its_colours(lossless):
+    # TF's WebP decoder refuses 3 channels for a file with alpha (TF 2.21).
+    rgba = np.dstack([FLAT, np.full((24, 32, 1), 90, np.uint8)])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, "WEBP", lossless=lossless, exact=True)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.io.decode_image(buffer.getvalue(), channels=3, expand_animations=False)
+    decoded = decoding.decode_rgb(buffer.getvalue()).numpy().astype(int)
+    assert decoded.shape == (24, 32, 3) and np.abs(decoded - FLAT).max() < 12
 
 
 def test_cmyk_jpeg_keeps_its_colours():

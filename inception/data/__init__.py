@@ -12,9 +12,11 @@ Modules, one job each:
   sharding.py       each tf.distribute input pipeline's part of the data
   pipeline.py       shuffle -> seeds -> decode+preprocess -> repeat -> batch -> prefetch
   decoding.py       bytes -> RGB, decoding only the crop window of JPEGs
+  headers.py        an image's format and size from its first bytes
+  encoded_batch.py  a serving request's bytes -> pixels, refusing oversized images
   preprocessing.py  training and evaluation preprocessing (SPEC section 4)
   multicrop.py      12 and 144 evaluation crops
-  bad_images.py     skip and count undecodable files; `skipped_images(split)`
+  bad_images.py     skip, name and count unusable files; `skipped_images(split)`
   callbacks.py      `SkippedImagesLogger`, a Keras callback
 """
 

@@ -1,60 +1,109 @@
-"""Skip images that cannot be decoded, count them, and report the count.
+"""Skip image files that cannot be used, name each one with its reason, count them per pass.
 
 SPEC section 4: bad input (zero-byte, truncated or corrupt files) never stops
-a run. tf.data has no "try" for one element, so each element is decoded inside
-a one-element dataset whose errors are ignored (`ignore_errors`), followed by a
-placeholder marked as failed; `take(1)` keeps whichever comes first. Every
-file therefore yields exactly one (image, label, ok) triple, which a
-sequential map counts and a filter drops. The per-element nested dataset costs
-about 0.1 ms, against several milliseconds to decode an ImageNet JPEG.
+a run. tf.data has no "try" for one element, so each element is tried inside
+a one-element dataset whose errors are ignored (`ignore_errors`), followed by
+fallbacks; `take(1)` keeps whichever comes first (`first_that_works`). Every
+file therefore yields exactly one (image, label, status) triple, which a
+sequential map counts and a filter drops. The per-element nested datasets
+cost about 0.1 ms, against several milliseconds to decode an ImageNet JPEG.
+
+A file is skipped for one of `REASONS`: it cannot be read (missing, a
+folder, no permission), it is not an image (empty, or no known format's
+signature: `inception.data.headers`), or it is an image that cannot be
+decoded (truncated or corrupt). Each skipped file is named once per process,
+with its reason, on stderr.
 
 Counts live in `SkippedImages`, one per split and process (each worker of a
-multi-worker run counts its own shard). At the end of every pass over the data
-the pipeline prints one line with the pass's count; after iterating, read
-`skipped_images(split).last_pass` or `.total`; during `fit` the callback
-`inception.data.SkippedImagesLogger` logs the counts at the end of each epoch.
+multi-worker run counts its own shard). The pipeline counts a pass while it
+reads it and keeps the counts of the last *finished* pass apart: prefetching
+runs ahead into the next pass, so only a finished pass has exact counts. At
+the end of every pass it prints one line with that pass's counts; during
+`fit` the callback `inception.data.SkippedImagesLogger` logs the passes that
+finished in each epoch.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import sys
-from typing import Callable
+from typing import Callable, Optional
 
 import tensorflow as tf
 
+from inception.data import decoding, headers
+
 SPLITS = ("train", "eval")
+# Index 1.. of the per-pass counts; 0 counts the files read.
+REASONS = ("unreadable", "not an image", "undecodable")
+_UNREADABLE, _NOT_AN_IMAGE, _UNDECODABLE = 1, 2, 3
+_EXPLANATIONS = {
+    _UNREADABLE: "unreadable (missing, a folder, or no permission to read it)",
+    _NOT_AN_IMAGE: "not an image (empty, or no JPEG, PNG, GIF, BMP, WebP or JPEG XL signature)",
+    _UNDECODABLE: "undecodable (truncated or corrupt image data)",
+}
 
 
-def _host_counter() -> tf.Variable:
-    """A plain int64 variable on the host CPU, even inside a strategy scope.
+def _on_host(create: Callable[[], object]):
+    """`create()` on the host CPU, outside any strategy scope.
 
     `tf.distribute` strategies turn variables created in their scope into
     mirrored (possibly GPU) variables, which a tf.data function running on
     the host cannot update. The creator hooks are thread-local, so creating
-    the variable on a helper thread gives a plain variable.
+    on a helper thread gives a plain host resource.
     """
 
-    def create():
+    def on_cpu():
         with tf.init_scope(), tf.device("/CPU:0"):
-            return tf.Variable(0, dtype=tf.int64, trainable=False)
+            return create()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(create).result()
+        return executor.submit(on_cpu).result()
+
+
+def _counts_variable(size: Optional[int] = None) -> tf.Variable:
+    shape = [] if size is None else [size]
+    return _on_host(lambda: tf.Variable(tf.zeros(shape, tf.int64), trainable=False))
+
+
+@dataclasses.dataclass(frozen=True)
+class PassCounts:
+    """Files read in one pass over a split, and those skipped, by reason."""
+
+    files: int
+    unreadable: int
+    not_an_image: int
+    undecodable: int
+
+    @property
+    def skipped(self) -> int:
+        return self.unreadable + self.not_an_image + self.undecodable
+
+    def __str__(self) -> str:
+        return (f"{self.skipped} of {self.files} file(s) skipped ({self.unreadable} unreadable, "
+                f"{self.not_an_image} not an image, {self.undecodable} undecodable)")
 
 
 class SkippedImages:
-    """How many undecodable images the pipelines of one split left out.
+    """The files the pipelines of one split left out, and why.
 
-    `total` counts since creation (or `reset()`); `last_pass` counts the
-    current pass, or the last finished one. Read them eagerly, after or
-    between passes.
+    `total` counts skipped files since creation (or `reset()`), run-ahead
+    included; `last_pass` the skipped files of the current pass, or of the
+    last finished one; `finished_passes` and `last_finished_pass` (a
+    `PassCounts`) the passes read to their end, exact whatever the
+    prefetching. Read them eagerly, after or between passes.
     """
 
     def __init__(self, split: str):
         self.split = split
-        self._total = _host_counter()
-        self._this_pass = _host_counter()
+        self._total = _counts_variable()
+        self._this_pass = _counts_variable(1 + len(REASONS))
+        self._last_finished = _counts_variable(1 + len(REASONS))
+        self._finished_passes = _counts_variable()
+        # Files already named on stderr: each is named once per process.
+        self._named = _on_host(lambda: tf.lookup.experimental.MutableHashTable(
+            tf.string, tf.int64, default_value=0))
 
     @property
     def total(self) -> int:
@@ -62,35 +111,62 @@ class SkippedImages:
 
     @property
     def last_pass(self) -> int:
-        return int(self._this_pass.numpy())
+        return int(self._this_pass.numpy()[1:].sum())
+
+    @property
+    def finished_passes(self) -> int:
+        return int(self._finished_passes.numpy())
+
+    @property
+    def last_finished_pass(self) -> PassCounts:
+        return PassCounts(*(int(n) for n in self._last_finished.numpy()))
 
     def reset(self) -> None:
-        self._total.assign(0)
-        self._this_pass.assign(0)
+        for variable in (self._total, self._this_pass, self._last_finished, self._finished_passes):
+            variable.assign(tf.zeros_like(variable))
+        self._named.remove(self._named.export()[0])
 
     # In-graph updates, called from tf.data functions.
 
-    def count(self, ok: tf.Tensor) -> tf.Operation:
-        skipped = tf.cast(tf.logical_not(ok), tf.int64)
-        return tf.group(self._total.assign_add(skipped), self._this_pass.assign_add(skipped))
+    def count(self, status: tf.Tensor) -> tf.Operation:
+        """Counts one file: status 0 read fine, 1.. skipped for REASONS[status - 1]."""
+        one_file = tf.one_hot(0, 1 + len(REASONS), dtype=tf.int64)
+        reason = tf.one_hot(status, 1 + len(REASONS), dtype=tf.int64) * tf.cast(status > 0, tf.int64)
+        return tf.group(self._this_pass.assign_add(one_file + reason),
+                        self._total.assign_add(tf.cast(status > 0, tf.int64)))
+
+    def name_once(self, name: tf.Tensor, status: tf.Tensor) -> tf.Tensor:
+        """Prints the skipped file `name` and its reason, the first time it is skipped."""
+        # The status is part of the condition, so nothing is recorded before it is known.
+        first_time = tf.logical_and(status > 0, tf.equal(self._named.lookup(name), 0))
+        explanation = tf.gather(tf.constant([""] + [_EXPLANATIONS[k] for k in sorted(_EXPLANATIONS)]),
+                                status)
+
+        def report():
+            remember = self._named.insert(name, tf.constant(1, tf.int64))
+            message = tf.print(tf.strings.join(["inception.data: skipping ", name, ": ", explanation]),
+                               output_stream=sys.stderr)
+            with tf.control_dependencies([remember, message]):
+                return tf.constant(True)
+
+        return tf.cond(first_time, report, lambda: tf.constant(False))
 
     def start_pass(self) -> tf.Operation:
-        return tf.group(self._this_pass.assign(0))
+        return tf.group(self._this_pass.assign(tf.zeros_like(self._this_pass)))
 
-    def report_pass(self) -> tf.Operation:
-        return tf.print(
-            f"inception.data: {self.split} pass finished,",
-            self._this_pass,
-            "undecodable image(s) skipped,",
-            self._total,
-            "since start",
-            output_stream=sys.stderr,
-        )
+    def finish_pass(self) -> tf.Operation:
+        counts = self._this_pass.read_value()
+        saved = tf.group(self._last_finished.assign(counts), self._finished_passes.assign_add(1))
+        with tf.control_dependencies([saved]):
+            numbers = [tf.reduce_sum(counts[1:]), *tf.unstack(counts), self._total.read_value()]
+            return tf.print(tf.strings.format(
+                f"inception.data: {self.split} pass finished: {{}} of {{}} file(s) skipped "
+                "({} unreadable, {} not an image, {} undecodable), {} since start", numbers),
+                output_stream=sys.stderr)
 
     def __repr__(self) -> str:
-        return (
-            f"SkippedImages(split={self.split!r}, last_pass={self.last_pass}, total={self.total})"
-        )
+        return (f"SkippedImages(split={self.split!r}, last_pass={self.last_pass}, "
+                f"total={self.total}, finished_passes={self.finished_passes})")
 
 
 _COUNTERS: dict[str, SkippedImages] = {}
@@ -103,6 +179,46 @@ def skipped_images(split: str) -> SkippedImages:
     if split not in _COUNTERS:
         _COUNTERS[split] = SkippedImages(split)
     return _COUNTERS[split]
+
+
+# -- why a file cannot be used
+
+
+def _status_of_readable(encoded: tf.Tensor) -> tf.Tensor:
+    """The reason (as a status) that bytes which were read but not decoded give."""
+    return tf.where(tf.equal(headers.image_format(encoded), ""),
+                    tf.constant(_NOT_AN_IMAGE, tf.int64), tf.constant(_UNDECODABLE, tf.int64))
+
+
+def why_unusable(path: str) -> Optional[str]:
+    """Eagerly: None if the file at `path` decodes as the pipeline decodes it, else its reason."""
+    try:
+        encoded = tf.io.read_file(path)
+    except tf.errors.OpError:
+        return _EXPLANATIONS[_UNREADABLE]
+    try:
+        decoding.decode_rgb(encoded)
+    except tf.errors.OpError:
+        return _EXPLANATIONS[int(_status_of_readable(encoded))]
+    return None
+
+
+def first_that_works(element, *functions: Callable) -> tf.data.Dataset:
+    """One element: the result of the first of `functions` that does not fail on `element`.
+
+    The last function must not fail. Errors are InvalidArgument and friends
+    raised when the function runs (a decoder's, an assertion's); the
+    functions after the first that works are never run.
+    """
+    attempts = [tf.data.Dataset.from_tensors(element).map(fn).ignore_errors() for fn in functions[:-1]]
+    last = tf.data.Dataset.from_tensors(element).map(functions[-1])
+    dataset = attempts[0] if attempts else last
+    for attempt in attempts[1:] + ([last] if attempts else []):
+        dataset = dataset.concatenate(attempt)
+    return dataset.take(1)
+
+
+# -- the pipeline step
 
 
 def _zeros_like_spec(spec):
@@ -128,50 +244,48 @@ def map_skipping_undecodable(
 ) -> tf.data.Dataset:
     """`dataset.map(fn)` in parallel, leaving out elements on which `fn` fails.
 
-    `dataset` yields dicts; an optional "name" entry (file name or path) is
-    printed when the element is skipped. `fn` returns (image, label) matching
-    `output_spec` (static shapes). Failures are counted in `counter`, and the
-    pass's count is printed when the pass ends.
+    `dataset` yields dicts with "encoded" bytes or a "path" to read, and an
+    optional "name" (file name or path) printed when the element is skipped.
+    `fn` gets the dict with "encoded" bytes and returns (image, label)
+    matching `output_spec` (static shapes). Skipped files are counted in
+    `counter`, and the pass's counts are printed when the pass ends.
     """
 
-    def succeeded(element):
-        image, label = fn(element)
-        return tf.ensure_shape(image, output_spec[0].shape), label, True
+    def with_bytes(element):
+        if "encoded" in element:
+            return element
+        return {**element, "encoded": tf.io.read_file(element["path"])}
 
-    def failed(element):
-        name = element.get("name", tf.constant("(unnamed)"))
-        message = tf.print(
-            "inception.data: skipping undecodable image", name, output_stream=sys.stderr
-        )
-        with tf.control_dependencies([message]):
+    def decoded(element):
+        image, label = fn(with_bytes(element))
+        return tf.ensure_shape(image, output_spec[0].shape), label, tf.constant(0, tf.int64)
+
+    def skipped(element, status):
+        name = element.get("name", element.get("path", tf.constant("(unnamed)")))
+        with tf.control_dependencies([counter.name_once(name, status)]):
             image, label = _zeros_like_spec(output_spec)
-            return image, label, False
+            return image, label, tf.identity(status)
 
-    def decode_one(element):
-        attempt = tf.data.Dataset.from_tensors(element).map(succeeded)
-        attempt = attempt.ignore_errors(log_warning=True)  # logs the decoder's error
-        # Lazily mapped, so the placeholder is built only when decoding failed.
-        fallback = tf.data.Dataset.from_tensors(element).map(failed)
-        return attempt.concatenate(fallback).take(1)
+    def read_but_not_decoded(element):
+        return skipped(element, _status_of_readable(with_bytes(element)["encoded"]))
 
-    def count(image, label, ok):
-        with tf.control_dependencies([counter.count(ok)]):
-            return image, label, tf.identity(ok)
+    def unreadable(element):
+        return skipped(element, tf.constant(_UNREADABLE, tf.int64))
 
-    def is_ok(image, label, ok):
-        return ok
+    def try_one(element):
+        return first_that_works(element, decoded, read_but_not_decoded, unreadable)
 
-    def without_flag(image, label, ok):
-        return image, label
+    def count(image, label, status):
+        with tf.control_dependencies([counter.count(status)]):
+            return image, label, tf.identity(status)
 
     # The counting map is sequential on purpose: it updates a variable.
     triples = dataset.interleave(
-        decode_one,
-        cycle_length=tf.data.AUTOTUNE,
-        num_parallel_calls=tf.data.AUTOTUNE,
+        try_one, cycle_length=tf.data.AUTOTUNE, num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=deterministic,
     ).map(count)
-    decoded = triples.filter(is_ok).map(without_flag)
-    start = _run_once(counter.start_pass, decoded.element_spec)
-    end = _run_once(counter.report_pass, decoded.element_spec)
-    return start.concatenate(decoded).concatenate(end)
+    kept = triples.filter(lambda image, label, status: tf.equal(status, 0))
+    kept = kept.map(lambda image, label, status: (image, label))
+    start = _run_once(counter.start_pass, kept.element_spec)
+    end = _run_once(counter.finish_pass, kept.element_spec)
+    return start.concatenate(kept).concatenate(end)

@@ -1,10 +1,11 @@
 """Encoded image bytes -> RGB pixels, decoding only the window that is needed.
 
-Every format `tf.io.decode_image` reads (JPEG, PNG, GIF, BMP) decodes to three
-uint8 channels whatever the file's name says: grey and CMYK JPEGs come out as
-RGB, and a PNG saved as `.jpg` is recognised by its bytes (SPEC section 4, bad
-input). Bytes that cannot be decoded raise `InvalidArgumentError`; the
-pipeline catches that and skips the image (`inception.data.bad_images`).
+Every format `tf.io.decode_image` reads (JPEG, PNG, GIF, BMP, WebP, JPEG XL
+in TF 2.21) decodes to three uint8 channels whatever the file's name says:
+grey and CMYK JPEGs come out as RGB, a PNG saved as `.jpg` is recognised by
+its bytes (SPEC section 4, bad input), and an alpha channel is dropped.
+Bytes that cannot be decoded raise `InvalidArgumentError`; the pipeline
+catches that and skips the image (`inception.data.bad_images`).
 
 For JPEGs (all of ImageNet) `tf.image.decode_and_crop_jpeg` decodes only the
 crop window, which is the largest single saving in the training pipeline: the
@@ -20,6 +21,8 @@ from typing import Callable, Optional
 
 import tensorflow as tf
 
+from inception.data import headers
+
 # window_for_shape(shape) -> [offset_y, offset_x, height, width], all int32;
 # `shape` is the decoded image's [height, width].
 WindowFn = Callable[[tf.Tensor], tf.Tensor]
@@ -30,7 +33,17 @@ DCT_SCALE_RATIOS = (1, 2, 4, 8)
 
 def decode_rgb(encoded: tf.Tensor) -> tf.Tensor:
     """Decodes a whole image to uint8 [height, width, 3] (a GIF: its first frame)."""
-    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+
+    def webp_with_alpha():
+        # decode_image asks the WebP decoder for 3 channels, which it refuses
+        # for a file with alpha; ask for the file's 4 and drop alpha, as
+        # decode_image does for a PNG.
+        return tf.io.decode_webp(encoded, channels=4)[0, :, :, :3]
+
+    def any_other():
+        return tf.io.decode_image(encoded, channels=3, expand_animations=False)
+
+    image = tf.cond(headers.webp_has_alpha(encoded), webp_with_alpha, any_other)
     image.set_shape([None, None, 3])
     return image
 

@@ -46,14 +46,30 @@ def checkpoints_newest_first(directory: str) -> List[str]:
     return [prefix for _, prefix in sorted(found, reverse=True)]
 
 
+_READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, OSError)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0][:200]}" if text else type(error).__name__
+
+
 def unreadable_reason(prefix: str) -> Optional[str]:
-    """Why the checkpoint `prefix` cannot be read back whole, or None if every tensor reads."""
+    """Why the checkpoint `prefix` cannot be read back whole, naming the damaged file; None if intact.
+
+    The index file is read when the checkpoint is opened, the data files when
+    each tensor is read, so the step that fails tells which file is damaged.
+    """
     try:
         reader = tf.train.load_checkpoint(prefix)
+    except _READ_ERRORS as error:
+        return f"{prefix}.index: {_first_line(error)}"
+    try:
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)
-    except (tf.errors.OpError, ValueError, IndexError, OSError) as error:
-        return f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+    except _READ_ERRORS as error:
+        data_files = sorted(glob.glob(glob.escape(prefix) + ".data-*")) or [prefix + ".data-*"]
+        return f"{', '.join(data_files)}: {_first_line(error)}"
     return None
 
 
@@ -63,7 +79,8 @@ def latest_intact_checkpoint(directory: str) -> Optional[str]:
         reason = unreadable_reason(prefix)
         if reason is None:
             return prefix
-        logging.warning("Checkpoint %s is damaged (%s); trying an older one.", prefix, reason)
+        logging.warning("Checkpoint %s is damaged and is left as it is (%s); trying an older one.",
+                        prefix, reason)
     return None
 
 
@@ -120,6 +137,11 @@ class TrainingCheckpoint:
         """
         prefix = latest_intact_checkpoint(self.directory)
         if prefix is None:
+            found = checkpoints_newest_first(self.directory)
+            if found:
+                logging.warning("None of the %d checkpoints in %s can be read back; training "
+                                "starts again from step 0 (they are left in place).",
+                                len(found), self.directory)
             return 0
         self._checkpoint.restore(prefix).assert_existing_objects_matched()
         self.saved_step = self.step
