@@ -114,7 +114,8 @@ def measure_input_throughput(
         write_jpegs(folder, images)
         data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images)
         ours = build_dataset(
-            data, split="train", image_size=image_size, batch_size=batch_size, training=True
+            data, split="train", image_size=image_size, batch_size=batch_size, training=True,
+            repeat=True,  # `passes` may exceed one pass
         )
         ours_rate, ours_per_cpu = throughput(ours, batch_size, batches)
         naive = naive_dataset(folder, image_size, batch_size)
