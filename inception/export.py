@@ -131,15 +131,16 @@ def _predictions(classifier: keras.Model, images: tf.Tensor, class_names) -> dic
     return outputs
 
 
-def _build_archive(classifier: keras.Model, image_size: int, class_names) -> keras.export.ExportArchive:
+def _build_archive(classifier: keras.Model, image_size: int, class_names,
+                   central_fraction: float = preprocessing.CENTRAL_FRACTION) -> keras.export.ExportArchive:
     """Both signatures as endpoints of a Keras ExportArchive (traced here, once)."""
     pixels = tf.TensorSpec([image_size, image_size, 3], tf.float32)
 
     def serve_encoded_images(images):
         images = _checked(images, [None], [_not_empty(SERVING_SIGNATURE)])
         # The input pipeline's own evaluation preprocessing, per image (sizes differ).
-        batch = tf.map_fn(lambda encoded: preprocessing.preprocess_encoded_for_eval(encoded, image_size),
-                          images, fn_output_signature=pixels)
+        batch = tf.map_fn(lambda encoded: preprocessing.preprocess_encoded_for_eval(
+            encoded, image_size, central_fraction), images, fn_output_signature=pixels)
         return _predictions(classifier, batch, class_names)
 
     def predict_images(images):
@@ -178,6 +179,7 @@ def export_savedmodel(
     use_ema: bool = True,
     image_size: Optional[int] = None,
     class_names: Optional[Sequence[str]] = None,
+    central_fraction: float = preprocessing.CENTRAL_FRACTION,
 ) -> str:
     """Exports a SavedModel for TF Serving into `<output_dir>/<version>/` (SPEC section 6).
 
@@ -191,6 +193,9 @@ def export_savedmodel(
         evaluation weights); the model keeps its raw weights afterwards.
       image_size: the input side; default (and must equal) the model's.
       class_names: K strings, added to the outputs as `class_names`.
+      central_fraction: the central crop of `serving_default` (the paper's
+        87.5%; imported weights bring their own,
+        `inception.weights.WEIGHT_SOURCES[...].crop_fraction`).
 
     Returns:
       The version directory written.
@@ -212,6 +217,6 @@ def export_savedmodel(
     names = _class_names_tensor(class_names, classifier.output_shape[-1])
     # Variable values are read when written out, so both happen with the averages in.
     with ema.ema_weights(model, enabled=use_ema and has_moving_averages(model)):
-        _write_atomically(_build_archive(classifier, size, names), version_dir)
+        _write_atomically(_build_archive(classifier, size, names, central_fraction), version_dir)
     logging.info("Exported %s (signatures %s, %s)", version_dir, SERVING_SIGNATURE, IMAGES_SIGNATURE)
     return version_dir
