@@ -12,14 +12,17 @@
   and batch norms in the same order. Every pair is checked by shape.
 
 Each source carries its input conventions as data (`WEIGHT_SOURCES`), so
-evaluation and export can preprocess correctly for it. Nothing is downloaded
-here: pass a checkpoint path or a Keras model you already have.
+fine-tuning, evaluation and export preprocess correctly for it
+(`inception.fine_tune`). `load_pretrained(path_or_model)` tells the sources
+apart. Nothing is downloaded here: pass a checkpoint path, a weights file or
+a Keras model you already have.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List
+import os
+from typing import Dict, List, Union
 
 import numpy as np
 import keras
@@ -44,11 +47,86 @@ class WeightSource:
 
 
 WEIGHT_SOURCES: Dict[str, WeightSource] = {
+    # The authors' evaluation: central 87.5% crop, bilinear resize, [-1, 1].
     "tf_slim": WeightSource("tf_slim", num_classes=1001, background_class=True),
+    # keras.applications' documented use resizes the whole image to 299x299
+    # (no crop) and applies `inception_v3.preprocess_input` (x / 127.5 - 1).
+    # Bilinear is the resize of `keras.layers.Resizing` and
+    # `image_dataset_from_directory`; `keras.utils.load_img` defaults to nearest.
     "keras_applications": WeightSource(
-        "keras_applications", num_classes=1000, background_class=False, has_aux_head=False
+        "keras_applications", num_classes=1000, background_class=False, crop_fraction=1.0,
+        has_aux_head=False,
     ),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Pretrained:
+    """An `inception_v3` holding imported weights, and the conventions of their source."""
+
+    model: keras.Model
+    source: WeightSource
+
+
+def load_pretrained(weights: Union[str, os.PathLike, keras.Model], **options) -> Pretrained:
+    """Imports pretrained weights from whichever source `weights` is.
+
+    - a TF-slim checkpoint: its prefix (`inception_v3.ckpt`, with
+      `inception_v3.ckpt.index` beside it) or a folder with a `checkpoint` file;
+    - a `keras.applications.InceptionV3` weights file (`.h5`, `.weights.h5`,
+      with or without the top), a saved model (`.keras`, full-model `.h5`),
+      or the Keras model itself.
+
+    `options` go to `from_tf_slim_checkpoint` / `from_keras_applications`.
+    Nothing is downloaded. Raises FileNotFoundError or ValueError (one line:
+    what is wrong and what to pass) for anything else.
+    """
+    if isinstance(weights, keras.Model):
+        return Pretrained(from_keras_applications(weights, **options), WEIGHT_SOURCES["keras_applications"])
+    path = os.fspath(weights)
+    if path.endswith((".h5", ".keras")):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No Keras weights file at {path!r}")
+        return Pretrained(from_keras_applications(_keras_applications_model(path), **options),
+                          WEIGHT_SOURCES["keras_applications"])
+    return Pretrained(from_tf_slim_checkpoint(_checkpoint_prefix(path), **options), WEIGHT_SOURCES["tf_slim"])
+
+
+def _checkpoint_prefix(path: str) -> str:
+    import tensorflow as tf
+
+    if os.path.isdir(path):
+        prefix = tf.train.latest_checkpoint(path)
+        if prefix is None:
+            raise FileNotFoundError(f"{path!r} is a folder without a TF checkpoint; pass the "
+                                    "checkpoint prefix (e.g. inception_v3.ckpt)")
+        return prefix
+    if not os.path.isfile(path + ".index") and not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights at {path!r}: pass a TF-slim checkpoint prefix "
+                                "(inception_v3.ckpt) or a keras.applications .h5/.keras file")
+    return path
+
+
+def _keras_applications_model(path: str) -> keras.Model:
+    """A saved Keras model as it is, or keras.applications.InceptionV3 holding a weights file."""
+    import h5py  # Keras' own dependency for .h5 files
+
+    if path.endswith(".keras"):
+        return keras.saving.load_model(path, compile=False)
+    with h5py.File(path, "r") as f:
+        if "model_config" in f.attrs:  # a whole model saved as .h5
+            return keras.saving.load_model(path, compile=False)
+        names = []
+        f.visit(names.append)
+    # The top is InceptionV3's only Dense layer: a group "predictions" (legacy .h5, by
+    # layer name) or "layers/dense" (Keras 3 .weights.h5, by class name).
+    include_top = any(name in ("predictions", "layers/dense") for name in names)
+    try:
+        return keras.applications.InceptionV3(weights=path, include_top=include_top)
+    except ValueError as error:
+        raise ValueError(f"{path!r} does not hold keras.applications.InceptionV3 weights "
+                         f"({'with' if include_top else 'without'} the top): "
+                         f"{str(error).splitlines()[0]}") from error
 
 
 def _trunk_layers(model: keras.Model, kinds) -> List[keras.layers.Layer]:
@@ -67,7 +145,8 @@ def from_keras_applications(keras_model: keras.Model, **options) -> keras.Model:
     dense = _trunk_layers(keras_model, keras.layers.Dense)
     num_classes = dense[-1].units if dense else options.pop("num_classes", 1000)
     options.setdefault("include_aux", False)
-    options.setdefault("input_size", input_size)
+    # Without the top keras.applications leaves the input size open: use the weights' own.
+    options.setdefault("input_size", input_size or WEIGHT_SOURCES["keras_applications"].input_size)
     model = inception_v3(num_classes=num_classes, **options)
 
     theirs = _trunk_layers(keras_model, (keras.layers.Conv2D, keras.layers.BatchNormalization))

@@ -4,10 +4,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+import keras
+import tensorflow as tf
 from PIL import Image
 
 from inception.config import DataConfig
-from inception.data import DatasetInfo, build_dataset, dataset_info
+from inception.data import DatasetInfo, build_dataset, dataset_info, steps_per_epoch
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +52,36 @@ def test_dataset_info(image_folder):
         info.num_classes = 3  # frozen
 
 
-def test_training_repeats_unless_told_not_to(image_folder):
+def test_training_repeats_under_tf_distribute_one_pass_otherwise(image_folder):
     def count(**kwargs):
         dataset = build_dataset(image_folder, split="train", image_size=16, batch_size=4,
                                 training=True, **kwargs)  # fmt: skip
         return sum(1 for _ in dataset.take(10))
 
-    assert count() == 10  # repeats
-    assert count(repeat=False) == 1  # 6 images, remainder dropped
+    context = tf.distribute.InputContext()  # what the trainer's dataset function receives
+    assert count() == 1  # one pass (6 images, remainder dropped): model.fit(ds, epochs=N)
+    assert count(input_context=context) == 10  # the trainer's pipeline repeats
+    assert count(repeat=True) == 10
+    assert count(input_context=context, repeat=False) == 1
+
+
+def test_fit_on_a_training_dataset_finishes_each_epoch(image_folder):
+    """`model.fit(ds, epochs=2)` on the default training dataset leaves epoch 1 (it used to repeat)."""
+    dataset = build_dataset(image_folder, split="train", image_size=16, batch_size=2, training=True)
+    model = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_steps_per_epoch_counts_one_training_pass(image_folder):
+    assert steps_per_epoch(image_folder, batch_size=4) == 1  # 6 images, remainder dropped
+    assert steps_per_epoch(image_folder, batch_size=2) == 3
+    dataset = build_dataset(image_folder, split="train", image_size=16, batch_size=2, training=True)
+    assert sum(1 for _ in dataset) == 3
+    with pytest.raises(ValueError, match="batch_size"):
+        steps_per_epoch(image_folder, batch_size=0)
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def test_subset_after_blacklist_and_info(mocked, metadata_dir, tmp_path):
 @pytest.mark.parametrize("size", [299, 79])
 def test_training_batches(mocked, metadata_dir, size):
     dataset = build_dataset(DataConfig(data_dir=metadata_dir), split="train", image_size=size,
-                            batch_size=3, training=True)  # fmt: skip
+                            batch_size=3, training=True, repeat=True)  # fmt: skip
     for images, labels in dataset.take(4):  # repeats past the 8 examples
         assert images.shape == (3, size, size, 3) and images.dtype == tf.float32
         assert labels.dtype == tf.int32

@@ -138,7 +138,8 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
     with tempfile.TemporaryDirectory() as folder:
         write_jpegs(folder, images)
         data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images)
-        ours = build_dataset(data, split="train", image_size=image_size, batch_size=batch_size, training=True)
+        ours = build_dataset(data, split="train", image_size=image_size, batch_size=batch_size, training=True,
+                             repeat=True)  # more passes than one
         candidates = {"decoder": timed_pass(decoder_only_dataset(folder, batch_size), batches),
                       "pipeline": timed_pass(ours, batches),
                       "baseline": timed_pass(naive_dataset(folder, image_size, batch_size), batches)}

@@ -2,10 +2,12 @@
 
     ds = inception.data.build_dataset(config.data, split="train", image_size=299,
                                       batch_size=32, training=True)
-    info = inception.data.dataset_info(config.data)  # sizes for steps_per_epoch
+    model.fit(ds, epochs=2)     # one pass per epoch (the trainer's pipelines repeat)
+    info = inception.data.dataset_info(config.data)  # classes and example counts
+    steps = inception.data.steps_per_epoch(config.data, batch_size=32)
 
 Modules, one job each:
-  datasets.py       build_dataset / dataset_info: dispatch to a source, then the pipeline
+  datasets.py       build_dataset / dataset_info / steps_per_epoch: dispatch to a source, then the pipeline
   imagenet.py       TFDS imagenet2012 from the manual directory; validation blacklist
   fashion_mnist.py  the embedded default: Debian's IDX files, else TFDS
   folder.py         a user's class sub-folders, for fine-tuning
@@ -22,7 +24,8 @@ Modules, one job each:
 
 from inception.data.bad_images import SkippedImages, skipped_images
 from inception.data.callbacks import SkippedImagesLogger
-from inception.data.datasets import SOURCES, SPLITS, DatasetInfo, build_dataset, dataset_info
+from inception.data.datasets import (
+    SOURCES, SPLITS, DatasetInfo, build_dataset, dataset_info, steps_per_epoch)
 
 
 __all__ = [
@@ -34,4 +37,5 @@ __all__ = [
     "build_dataset",
     "dataset_info",
     "skipped_images",
+    "steps_per_epoch",
 ]

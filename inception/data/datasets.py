@@ -1,4 +1,4 @@
-"""The two entry points the trainer and evaluator use: `build_dataset`, `dataset_info`.
+"""The entry points the trainer and evaluator use: `build_dataset`, `dataset_info`, `steps_per_epoch`.
 
 Each source (`SOURCES`) is a module with `name(data)`, `num_classes(data)`,
 `num_examples(data, split)` and `examples(data, split, *, training,
@@ -13,6 +13,7 @@ from typing import Optional
 
 import tensorflow as tf
 
+from inception.config import DistributeConfig, ExperimentConfig
 from inception.data import fashion_mnist, folder, imagenet, multicrop, pipeline, preprocessing, sharding
 
 SOURCES = {"imagenet": imagenet, "fashion_mnist": fashion_mnist, "folder": folder}
@@ -84,14 +85,28 @@ def build_dataset(
       image_size: the network's input size (299, 151, 79, or small).
       batch_size: examples per batch this call yields; per replica when called
         from `strategy.distribute_datasets_from_function`.
-      training: shuffle, augment (SPEC section 4) and, unless `repeat=False`,
-        repeat; batches drop the remainder. Otherwise the evaluation
-        preprocessing, one pass, the last batch may be short.
+      training: shuffle and augment (paper section 8: random crops, flips,
+        colour distortion); batches drop the remainder. Otherwise the
+        evaluation preprocessing (central crop), the last batch may be short.
       crops: 1, or 12 / 144 evaluation crops per image (`multicrop.py`).
       input_context: this input pipeline's part of the data under tf.distribute.
       deterministic: the same order and augmentations on every run (seeded by
         `DataConfig.seed`); slower. Otherwise nothing is seeded.
-      repeat: repeat forever; defaults to `training`.
+      repeat: repeat forever. The default (None) depends on who asks:
+        - without `input_context` (a plain `model.fit(ds, epochs=N)`, the
+          README's use): one pass per epoch, never repeated, so that `fit`
+          ends each epoch when the pass ends and reshuffles for the next;
+        - with `input_context` and `training` (the trainer, whose dataset
+          function `tf.distribute` calls with one): repeat forever. The
+          trainer counts steps itself (`fit(steps_per_epoch=...)`), resumes
+          mid-pass with `skip`, and under several input pipelines each
+          pipeline's shard may be a batch longer than another's, while all
+          replicas must take the same number of steps: an endless stream is
+          what that needs.
+        Pass True or False to choose; `steps_per_epoch(data, batch_size)`
+        gives the batches of one training pass. (Image files may be skipped,
+        so their passes have no known length: Keras learns it in epoch 1
+        and warns once that the "input ran out of data"; training goes on.)
 
     Returns:
       (images float32 [B, H, W, 3] in [-1, 1], labels int32 [B]) for crops=1;
@@ -125,5 +140,26 @@ def build_dataset(
         shuffle_buffer=data.shuffle_buffer,
         seed=seed,
         deterministic=deterministic,
-        repeat=training if repeat is None else repeat,
+        repeat=_repeats(training, input_context) if repeat is None else repeat,
     )
+
+
+def _repeats(training: bool, input_context: Optional[tf.distribute.InputContext]) -> bool:
+    """The default of `build_dataset(repeat=None)` (see its docstring for why)."""
+    return training and input_context is not None
+
+
+def steps_per_epoch(data, batch_size: int) -> int:
+    """Batches in one training pass of `data` (a `DataConfig`) at `batch_size`.
+
+    The count the trainer uses (`ExperimentConfig.run_size`): training
+    examples // batch size (the remainder is dropped), at least 1. It is the
+    learning-rate schedule's epoch:
+
+        model.compile(**inception.training.paper_recipe(
+            steps_per_epoch=inception.data.steps_per_epoch(data, batch_size=32)))
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    config = ExperimentConfig(data=data, distribute=DistributeConfig(per_replica_batch=batch_size))
+    return config.run_size(dataset_info(data).train_examples).steps_per_epoch
