@@ -20,6 +20,11 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# oneDNN kernels for training: TensorFlow enables them by default only on some CPUs (on
+# the Intel Xeons with AVX-512 VNNI, not on AMD EPYC); on an AMD EPYC (AVX2) the small
+# profile's training step measured 136 ms with them, 273 ms without (2026-11-22 note,
+# PERFORMANCE.md). Set TF_ENABLE_ONEDNN_OPTS=0 to compare.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from absl import app, flags, logging  # noqa: E402
 

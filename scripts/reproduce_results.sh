@@ -18,7 +18,7 @@ targets=${*:-table3 table2 table4 table5 controls long}
 for target in $targets; do
   case "$target" in
     table2|table3|table4|table5|controls) run "$target" ;;
-    long) "$PYTHON" experiments/table3.py --row label_smoothing --profile long --seeds 1 --results_dir "$RESULTS" ;;
+    long) "$PYTHON" experiments/table3.py --row bn_auxiliary --profile long --seeds 1 --results_dir "$RESULTS" ;;
     *) echo "error: unknown target $target; valid: table2 table3 table4 table5 controls long" >&2; exit 2 ;;
   esac
 done
