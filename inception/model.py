@@ -118,6 +118,30 @@ def minimum_input_size(stem: str = "3x3") -> int:
     return n
 
 
+def _one_label_per_head(y, y_pred):
+    """The label for each output: a dict of outputs trained against one label gets it for each."""
+    if isinstance(y_pred, dict) and y is not None and not isinstance(y, dict):
+        return {name: y for name in y_pred}
+    return y
+
+
+@keras.saving.register_keras_serializable(package="inception")
+class AuxiliaryHeadModel(keras.Model):
+    """A functional model whose outputs {"logits", "aux_logits"} both learn the image's label.
+
+    Section 4 and Figure 8: the auxiliary classifier is trained on the same
+    label as the main one. `fit` and `evaluate` take (images, labels)
+    straight from `inception.data.build_dataset`; each head gets the label
+    (labels already given per head, as a dict, are used as they are).
+    """
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return super().compute_loss(x, _one_label_per_head(y, y_pred), y_pred, sample_weight, training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(x, _one_label_per_head(y, y_pred), y_pred, sample_weight)
+
+
 def inception_v3(config: Optional[ModelConfig] = None, *, name: str = "InceptionV3",
                  **fields) -> keras.Model:
     """Builds Inception-v3 or one of the variants of the paper's tables and controls.
@@ -132,13 +156,17 @@ def inception_v3(config: Optional[ModelConfig] = None, *, name: str = "Inception
     Returns:
       A functional `keras.Model` whose layers are named after TF-slim's
       scopes (see `blocks.py`), so `model.get_layer("Mixed_6e")` is that end
-      point. With the auxiliary head its outputs are a dict
-      {"logits", "aux_logits"}; `without_aux(model)` shares its weights.
+      point. With the auxiliary head it is an `AuxiliaryHeadModel` whose
+      outputs are a dict {"logits", "aux_logits"}, both trained on the one
+      label of each image; `without_aux(model)` shares its weights.
 
     Raises:
       ValueError: an unknown field or choice, a depth multiplier <= 0, or an
         input too small for the stem (the message says what is allowed).
     """
+    if config is not None and not isinstance(config, ModelConfig):
+        raise TypeError(f"inception_v3's only positional argument is a ModelConfig, not {config!r}; "
+                        f"give settings as keywords, e.g. inception_v3(num_classes={config!r}).")
     try:
         config = dataclasses.replace(config or ModelConfig(), **fields)
     except TypeError as error:  # an unknown keyword
@@ -212,7 +240,7 @@ def _build(config: ModelConfig, name: str) -> keras.Model:
         return keras.Model(inputs, logits, name=name)
     aux_logits = blocks.auxiliary_classifier(mixed_6e, conv, config.num_classes,
                                              batch_norm=config.aux_batch_norm)
-    return keras.Model(inputs, {"logits": logits, "aux_logits": aux_logits}, name=name)
+    return AuxiliaryHeadModel(inputs, {"logits": logits, "aux_logits": aux_logits}, name=name)
 
 
 def without_aux(model: keras.Model) -> keras.Model:

@@ -45,13 +45,19 @@ def test_unknown_flag_and_stray_argument_exit_non_zero():
 
 
 @pytest.mark.slow
-def test_a_row_runs_from_the_command_line(tmp_path):
-    done = _run("experiments/table2.py", "--row", "rf79", "--workdir", str(tmp_path),
-                "--max_steps", "1", "--eval_examples", "4", timeout=600)
+def test_a_row_runs_from_the_command_line_and_its_table_is_reported(tmp_path):
+    results_dir = tmp_path / "results"
+    common = ("--workdir", str(tmp_path / "runs"), "--results_dir", str(results_dir))
+    done = _run("experiments/table2.py", "--row", "rf79", *common, "--max_steps", "1",
+                "--eval_examples", "4", timeout=900)
 
     assert done.returncode == 0, done.stderr[-2000:]
-    with open(tmp_path / "table2" / "rf79" / "result.json") as f:
+    assert "table2/rf79: top-1 accuracy" in done.stdout and "wall time:" in done.stdout
+    with open(results_dir / "small" / "table2" / "rf79" / "seed_0.json") as f:
         result = json.load(f)
-    assert result["command"] == ("python experiments/table2.py --row rf79 --workdir "
-                                 f"{tmp_path} --max_steps 1 --eval_examples 4")
-    assert "`rf79`" in (tmp_path / "table2" / "README.md").read_text()
+    assert result["command"] == ("python experiments/table2.py --row rf79 " + " ".join(common)
+                                 + " --max_steps 1 --eval_examples 4")
+
+    reported = _run("experiments/table2.py", "--report", "--results_dir", str(results_dir))
+    assert reported.returncode == 0, reported.stderr[-2000:]
+    assert "rf79" in (results_dir / "small" / "table2.md").read_text()

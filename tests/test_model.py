@@ -215,6 +215,11 @@ def test_invalid_arguments_say_what_is_allowed(kwargs, message):
         inception.inception_v3(**kwargs)
 
 
+def test_a_positional_number_of_classes_says_to_use_a_keyword():
+    with pytest.raises(TypeError, match=r"inception_v3\(num_classes=10\)"):
+        inception.inception_v3(10)
+
+
 def test_minimum_input_sizes_build():
     for stem in inception.STEMS:
         size = inception.minimum_input_size(stem)

@@ -69,7 +69,7 @@ RUN = """
     import os, signal, sys, keras
     from inception.config import ExperimentConfig
     from inception import loading
-from inception.training import trainer
+    from inception.training import trainer
     from inception.training.testing import tiny_model
 
     config = ExperimentConfig.from_json(open(sys.argv[1]).read())

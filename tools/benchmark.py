@@ -324,7 +324,7 @@ class InferencePaths:
         import inception
 
         return inception.without_aux(inception.inception_v3(
-            self.settings.num_classes, input_size=self.settings.image_size, dtype_policy=dtype_policy))
+            num_classes=self.settings.num_classes, input_size=self.settings.image_size, dtype_policy=dtype_policy))
 
     @functools.cached_property
     def ours(self):
@@ -488,12 +488,12 @@ class TrainingRuns:
 
     def _ours_with_recipe(self, dtype_policy: str = "float32") -> tuple:
         import inception
-        from inception.training import paper_recipe, targets_for
+        from inception.training import paper_recipe
 
-        model = inception.inception_v3(self.settings.num_classes, input_size=self.settings.image_size,
-                                       dtype_policy=dtype_policy)
+        model = inception.inception_v3(num_classes=self.settings.num_classes,
+                                       input_size=self.settings.image_size, dtype_policy=dtype_policy)
         model.compile(**paper_recipe(steps_per_epoch=1000))
-        return model, self.batches.map(targets_for(model))
+        return model, self.batches
 
     def call(self, name: str) -> Callable[[], object]:
         """One optimizer step of `fit` (for memory)."""

@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from inception.config import ModelConfig
+from inception.model import AuxiliaryHeadModel
 
 
 def tiny_model(model_config: ModelConfig = ModelConfig(num_classes=10, input_size=28),
@@ -43,4 +44,4 @@ def tiny_model(model_config: ModelConfig = ModelConfig(num_classes=10, input_siz
     logits = layers.Dense(model_config.num_classes, kernel_regularizer=regularizer, name="logits")(x)
     if not model_config.include_aux:
         return keras.Model(inputs, logits, name="tiny")
-    return keras.Model(inputs, {"logits": logits, "aux_logits": aux_logits}, name="tiny")
+    return AuxiliaryHeadModel(inputs, {"logits": logits, "aux_logits": aux_logits}, name="tiny")

@@ -30,7 +30,7 @@ from inception.training import callbacks as callbacks_lib
 from inception.training import distribute
 from inception.training.checkpoint import TrainingCheckpoint, all_finite
 from inception.training.ema import ema_weights
-from inception.training.recipe import recipe_from_config, targets_for
+from inception.training.recipe import recipe_from_config
 from inception.training.workdir import RunPaths, write_config, write_results
 
 ModelFn = Callable[[ModelConfig], keras.Model]
@@ -63,7 +63,7 @@ def _seed_everything(config: ExperimentConfig) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def _train_dataset_fn(config: ExperimentConfig, size: RunSize, start_step: int, targets):
+def _train_dataset_fn(config: ExperimentConfig, size: RunSize, start_step: int):
     """The per-pipeline training input, positioned at `start_step`.
 
     A deterministic run re-reads the batches consumed before the checkpoint
@@ -81,7 +81,7 @@ def _train_dataset_fn(config: ExperimentConfig, size: RunSize, start_step: int, 
             # Each step takes one batch per local replica from this pipeline.
             replicas_here = context.num_replicas_in_sync // context.num_input_pipelines
             dataset = dataset.skip(start_step * replicas_here)
-        return dataset.map(targets)
+        return dataset
 
     return dataset_fn
 
@@ -106,8 +106,7 @@ def _prebuild_for_several_workers(model: keras.Model, config: ExperimentConfig) 
     batch, size = config.distribute.per_replica_batch, config.model.input_size
     images = tf.TensorSpec([batch, size, size, 3], tf.float32)
     labels = tf.TensorSpec([batch], tf.int32)
-    _, targets = targets_for(model)(images, labels)
-    compat.prebuild_compiled_state(model, (images, targets))
+    compat.prebuild_compiled_state(model, (images, labels))
 
 
 def _callbacks(run_paths: RunPaths, checkpoint: TrainingCheckpoint, history, size: RunSize,
@@ -200,9 +199,7 @@ def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn]
 
     history = callbacks_lib.StepHistory(paths.history if chief else None)
     if start_step < size.total_steps:
-        targets = targets_for(model)
-        dataset = distribute.distribute_dataset(
-            strategy, _train_dataset_fn(config, size, start_step, targets))
+        dataset = distribute.distribute_dataset(strategy, _train_dataset_fn(config, size, start_step))
         logging.info("Tracing and optimising the training step (tens of seconds on a CPU), "
                      "then training from step %d.", start_step)
         several_workers = distribute.num_workers(strategy) > 1
