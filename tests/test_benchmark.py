@@ -2,15 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
+from tests.support import run_script
 from tools import benchmark
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_candidates_run_in_alternation_and_steps_can_report_their_own_time():
@@ -54,10 +51,8 @@ def test_memory_figures_come_from_proc_status():
 @pytest.mark.slow
 def test_quick_benchmark_writes_every_figure(tmp_path):
     output = tmp_path / "benchmark.json"
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
     started = time.time()
-    result = subprocess.run([sys.executable, "tools/benchmark.py", "--quick", f"--json={output}"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+    result = run_script("tools/benchmark.py", "--quick", f"--json={output}")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     figures = json.loads(output.read_text())
     for key in ("inference_ratio_vs_keras", "exported_inference_ratio_vs_keras", "training_ratio_vs_keras",

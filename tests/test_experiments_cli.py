@@ -1,20 +1,11 @@
 """experiments/table*.py: wrong rows, profiles and flags exit non-zero naming the valid choices."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from inception import rows
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(*args, timeout=120):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+from tests.support import run_script as _run
 
 
 def test_wrong_row_exits_naming_the_tables_rows():
@@ -49,7 +40,7 @@ def test_a_row_runs_from_the_command_line_and_its_table_is_reported(tmp_path):
     results_dir = tmp_path / "results"
     common = ("--workdir", str(tmp_path / "runs"), "--results_dir", str(results_dir))
     done = _run("experiments/table2.py", "--row", "rf79", *common, "--max_steps", "1",
-                "--eval_examples", "4", timeout=900)
+                "--eval_examples", "4")
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert "table2/rf79: top-1 accuracy" in done.stdout and "wall time:" in done.stdout

@@ -26,6 +26,7 @@ from inception.training import ema_weights, paper_recipe, targets_for
 from inception.training.checkpoint import TrainingCheckpoint
 from inception.training.trainer import save_final_weights
 from inception.training.workdir import RunPaths, write_config
+from tests.support import HANG_TIMEOUT_S
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE_SIZE = 75
@@ -45,7 +46,7 @@ def softmax(logits):
     return e / e.sum(-1, keepdims=True)
 
 
-def run_python(script, *args, timeout=300):
+def run_python(script, *args, timeout=HANG_TIMEOUT_S):
     """Runs `script` in a fresh interpreter (nothing shared with this process)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
@@ -211,7 +212,8 @@ def test_export_leaves_the_model_with_its_raw_weights(export_dir, trained_model,
 def test_saved_model_cli_lists_both_signatures(export_dir):
     cli = Path(sys.executable).parent / "saved_model_cli"
     done = subprocess.run([str(cli), "show", "--all", "--dir", export_dir], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+                          text=True, timeout=HANG_TIMEOUT_S,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert done.returncode == 0, done.stderr[-3000:]
     signatures = done.stdout.split("signature_def[")
     serving = next(s for s in signatures if s.startswith("'serving_default'"))
@@ -353,7 +355,8 @@ TOOL = REPO / "tools" / "export_savedmodel.py"
 
 def run_tool(*args):
     return subprocess.run([sys.executable, str(TOOL), *map(str, args)], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+                          text=True, timeout=HANG_TIMEOUT_S,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
 
 
 @pytest.mark.slow  # a fresh process that builds, loads and traces the model: ~40 s on 2 cores

@@ -13,7 +13,6 @@ import os
 import re
 import stat
 import struct
-import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -32,6 +31,7 @@ from inception.training import paper_recipe
 from inception.training.testing import tiny_model
 from inception.training.trainer import save_final_weights
 from inception.training.workdir import RunPaths, write_config
+from tests.support import run_command
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = 16  # the tiny model's input side
@@ -289,8 +289,7 @@ TOOL = REPO / "tools" / "export_savedmodel.py"
 
 
 def run_tool(*args):
-    return subprocess.run([sys.executable, str(TOOL), *map(str, args)], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    return run_command([sys.executable, TOOL, *args])
 
 
 def test_tool_errors_are_one_line_and_debug_shows_the_traceback(tmp_path):

@@ -4,11 +4,6 @@ int8 needs TensorFlow with oneDNN, chosen when TensorFlow starts, so those
 tests run in a child process with TF_ENABLE_ONEDNN_OPTS=1.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -16,8 +11,8 @@ import tensorflow as tf
 
 import inception
 from inception import fast_inference
+from tests.support import run_python
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SMALL = dict(num_classes=10, input_size=75, depth_multiplier=0.25, min_depth=8)
 
 
@@ -147,9 +142,7 @@ WITHOUT_ONEDNN = """
 
 def test_int8_needs_onednn():
     # In a fresh process with oneDNN switched off, whatever this CPU's default is.
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(WITHOUT_ONEDNN)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    result = run_python(WITHOUT_ONEDNN, env={"TF_ENABLE_ONEDNN_OPTS": "0"})
     assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-4000:]
 
 
@@ -187,7 +180,5 @@ INT8 = """
 
 
 def test_int8_classifier_agrees_with_float_and_saves(tmp_path):
-    env = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="1")
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(INT8), str(tmp_path / "int8")],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = run_python(INT8, tmp_path / "int8", env={"TF_ENABLE_ONEDNN_OPTS": "1"})
     assert result.returncode == 0 and "ok" in result.stdout, result.stdout[-2000:] + result.stderr[-4000:]

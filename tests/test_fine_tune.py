@@ -13,9 +13,6 @@ preprocessing with the keras_applications source's crop and our network.
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -26,6 +23,7 @@ import tensorflow as tf
 import inception
 from inception import fine_tune, weights
 from inception.data import build_dataset
+from tests.support import run_script
 from test_weights import randomise, write_slim_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,10 +188,8 @@ def test_unusable_folders_fail_before_any_loading(tmp_path, make, message):
     assert not (tmp_path / "run").exists()
 
 
-def run_cli(*args, timeout=900):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, str(REPO / "tools" / "fine_tune.py"), *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+def run_cli(*args):
+    return run_script("tools/fine_tune.py", *args)
 
 
 def test_cli_errors_are_one_line_with_the_fix(tmp_path):

@@ -1,16 +1,12 @@
 """`import inception` is cheap, and its parts are reachable from it (PEP 562 lazy attributes)."""
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import inception
+from tests.support import run_python
 
-REPO = Path(__file__).resolve().parents[1]
 PARTS = ("weights", "data", "training", "loading", "export", "config", "profiles", "rows",
          "fine_tune", "evaluation")
 
@@ -23,9 +19,7 @@ def test_import_inception_imports_neither_the_data_sets_nor_the_trainer():
                         if m.startswith(("tensorflow_datasets", "inception.training", "inception.data")))
         print(loaded)
     """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, env=env, cwd=REPO)
+    done = run_python(script)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
 

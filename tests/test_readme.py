@@ -5,15 +5,12 @@ else differs from what a reader would run. They run in a temporary folder
 with the repository on PYTHONPATH, as after `pip install -e .`.
 """
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import REPO, run_python
+
 BLOCKS = re.findall(r"^```python\n(.*?)^```", (REPO / "README.md").read_text(), re.S | re.M)
 
 
@@ -25,9 +22,7 @@ def test_the_readme_has_python_blocks():
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_python_block_runs(index, tmp_path):
     code = BLOCKS[index]
-    env = dict(os.environ, PYTHONPATH=str(REPO), INCEPTION_README_TINY="1", TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=1200, env=env, cwd=tmp_path)
+    done = run_python(code, env={"INCEPTION_README_TINY": "1"}, cwd=tmp_path)
     assert done.returncode == 0, f"README block {index}:\n{code}\n{done.stderr[-3000:]}"
     epochs = re.search(r"model\.fit\(.*epochs=(\d+)", code)
     if epochs:  # fit left every epoch (a dataset that repeats forever never leaves epoch 1)

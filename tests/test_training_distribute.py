@@ -16,14 +16,10 @@ import pytest
 
 from inception.config import DistributeConfig
 from inception.training import distribute
+from tests import support
+from tests.support import run_python
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_python(code: str, *args: str, env: dict = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    environment = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=REPO,
-                          env=environment, capture_output=True, text=True, timeout=timeout)
 
 
 def check(result: subprocess.CompletedProcess) -> str:
@@ -126,7 +122,7 @@ FIFTY_REPLICAS = """
 
 @pytest.mark.slow
 def test_fifty_cpu_replicas_of_batch_32_train(tmp_path):
-    assert "ok" in check(run_python(FIFTY_REPLICAS, str(tmp_path), timeout=600))
+    assert "ok" in check(run_python(FIFTY_REPLICAS, tmp_path))
 
 
 TWO_WORKERS = """
@@ -166,13 +162,12 @@ def test_two_workers_on_localhost_end_with_identical_weights(tmp_path):
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        environment = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2",
-                           TF_CONFIG=json.dumps(tf_config))
+        environment = support.environment({"TF_CONFIG": json.dumps(tf_config)})
         processes.append(subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(TWO_WORKERS), str(tmp_path / "run"),
              str(tmp_path / f"weights{index}.npz")],
             cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outputs = [p.communicate(timeout=600) for p in processes]
+    outputs = [p.communicate(timeout=support.HANG_TIMEOUT_S) for p in processes]
     for process, (out, err) in zip(processes, outputs):
         assert process.returncode == 0, out[-3000:] + err[-5000:]
     first, second = (np.load(tmp_path / f"weights{i}.npz") for i in range(2))
