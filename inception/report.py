@@ -198,18 +198,57 @@ def section4_curves(results_dir: str, profile: str, path: str) -> bool:
 
 
 def machines(records: Sequence[dict]) -> List[str]:
-    """The distinct machines (CPU, cores, ISA) the records were measured on."""
+    """The distinct machines (CPU, cores, ISA, backend) the records were measured on, with counts."""
     from inception.machine import isa_summary
 
-    seen = {}
+    counts: Dict[tuple, int] = {}
     for r in records:
         m = r.get("machine", {})
-        seen.setdefault((m.get("cpu"), m.get("cores"), isa_summary(m), m.get("backend"),
-                         m.get("tensorflow") or m.get("jax")), 0)
-        seen[(m.get("cpu"), m.get("cores"), isa_summary(m), m.get("backend"),
-              m.get("tensorflow") or m.get("jax"))] += 1
+        key = (m.get("cpu"), m.get("cores"), isa_summary(m), m.get("backend"),
+               m.get("tensorflow") or m.get("jax"))
+        counts[key] = counts.get(key, 0) + 1
     return [f"{cpu}, {cores} cores ({isa}); {backend} {version}: {count} run(s)"
-            for (cpu, cores, isa, backend, version), count in seen.items()]
+            for (cpu, cores, isa, backend, version), count in counts.items()]
+
+
+def _cost_line(name: str, profile: str, released: dict) -> str:
+    from inception.experiment import network_cost  # builds the network (no training)
+
+    cost = network_cost(profiles.get(name, profile).config)
+    return (f"Cost at the `{profile}` profile (the evaluated network, no auxiliary head): "
+            f"{cost['multiply_adds'] / 1e6:,.1f} M multiply-adds ({cost['multiply_adds'] / released['multiply_adds']:.2f}x the released network's), "
+            f"{cost['parameters']:,} parameters ({cost['parameters'] / released['parameters']:.2f}x).")
+
+
+def _ours_line(entry: TrainedRow, released: TrainedRow) -> str:
+    summary = entry.summary
+    if summary is None:
+        return (f"Not run yet: `python experiments/controls.py --row {entry.name} --seeds "
+                f"{profiles.PUBLISHED_SEEDS} --results_dir docs/results`.")
+    interval = (f", 95% interval [{_percent(summary.interval.low)}, {_percent(summary.interval.high)}]"
+                if summary.interval.defined else "")
+    line = (f"Ours: top-1 error {_percent(summary.mean)} over n = {summary.n} seed(s)"
+            f"{'' if summary.n < 2 else f', SD {100 * summary.sd:.2f} points'}{interval}")
+    if not released.records:
+        return line + "; the released network has no seeds yet, so no change or verdict."
+    compared = comparison(entry, released, entry.row.claim)
+    return (f"{line}; the released network {_percent(released.summary.mean)} (n = {released.summary.n}). "
+            f"Change: {_points(compared['ours'])} points. Verdict: **{compared['verdict']}**.")
+
+
+def control_sections(results_dir: str, profile: str) -> List[str]:
+    """One section per control experiment: the paper's claim, our cost, our numbers, the verdict."""
+    from inception.experiment import network_cost
+
+    released = trained_row("bn_auxiliary", results_dir, profile)
+    released_cost = network_cost(released.row.config)
+    lines = []
+    for name in rows.rows_of("controls"):
+        entry = trained_row(name, results_dir, profile)
+        lines += [f"### `{name}`", "", entry.row.config.description, "",
+                  f"Paper: {entry.row.claim.text}.", "", _cost_line(name, profile, released_cost), "",
+                  _ours_line(entry, released), ""]
+    return lines
 
 
 # --- RESULTS.md ----------------------------------------------------------------
@@ -286,7 +325,8 @@ def results_markdown(results_dir: str = results.PUBLISHED, profile: str = "small
              "(one per seed; commit them, never this page's numbers by hand).", "",
              _profile_summary(profile), "", "Machines:", ""]
     lines += [f"- {m}" for m in machines(records)] or ["- none yet"]
-    lines += ["", "Made by:", "", "```", *commands, "```", "", "## The main job", "", *_main_job(results_dir),
+    lines += ["", "Made by:", ""] + (["```", *commands, "```"] if commands else ["- nothing yet"])
+    lines += ["", "## The main job", "", *_main_job(results_dir),
               "", "## Longer training: where the network ends up", "", *_long_run(results_dir), "",
               VERDICT_NOTE, ""]
     for table in ("table2", "table3", "table4", "table5", "controls"):
@@ -295,6 +335,7 @@ def results_markdown(results_dir: str = results.PUBLISHED, profile: str = "small
         curves_name = CURVES_FILE.format(table=table)
         if os.path.exists(os.path.join(os.path.dirname(path), curves_name)):
             lines += [f"![{table} curves]({os.path.join(image_dir, curves_name)})", ""]
+    lines += control_sections(results_dir, profile)
     if section4_curves(results_dir, profile, os.path.join(results_dir, profile, "section4_curves.png")):
         lines += ["Section 4 (Figure 8): held-out accuracy with and without the auxiliary head.", "",
                   f"![section 4]({os.path.join(image_dir, 'section4_curves.png')})", ""]

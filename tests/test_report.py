@@ -88,3 +88,19 @@ def test_an_evaluating_row_is_bootstrapped_against_its_paired_baseline(tmp_path)
     assert "10.00%" in line and "12.50%" in line and "-2.50 [" in line
     assert statistics.SAME in line  # fewer errors with 12 crops, as in the paper (-1.73 points)
     assert "not run yet" in text  # crops144 has no result file
+
+
+def test_each_control_has_a_section_with_claim_cost_numbers_and_verdict(tmp_path):
+    for seed, (released, linear) in enumerate([(0.10, 0.12), (0.105, 0.125), (0.10, 0.12)]):
+        fake_seed(str(tmp_path), "bn_auxiliary", seed, released)
+        fake_seed(str(tmp_path), "figure2_linear", seed, linear)
+    text = "\n".join(report.control_sections(str(tmp_path), "small"))
+
+    linear_section = text.split("### `figure2_linear`")[1].split("###")[0]
+    assert "linear activation was always inferior" in linear_section  # the paper's claim
+    assert "1.00x the released network's" in linear_section  # the same convolutions
+    change = statistics.welch_difference([0.12, 0.125, 0.12], [0.10, 0.105, 0.10])
+    assert f"{100 * change.estimate:+.2f} [{100 * change.low:+.2f}, {100 * change.high:+.2f}]" in linear_section
+    assert statistics.SAME in linear_section  # worse, as the paper says, the interval excludes zero
+    conv_first = text.split("### `figure9_conv_first`")[1].split("###")[0]
+    assert "1.24x the released network's" in conv_first and "Not run yet" in conv_first
