@@ -27,6 +27,7 @@ from inception.model import (
 
 # Submodules reachable as attributes of the package, each imported when first used.
 SUBMODULES = (
+    "benchmarking",
     "blocks",
     "compat",
     "complexity",
