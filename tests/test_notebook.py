@@ -1,4 +1,4 @@
-"""The fine-tuning notebook runs top to bottom (notebooks/, SPEC sections 1 and 6).
+"""The fine-tuning notebook runs top to bottom (notebooks/).
 
 It is executed with nbclient in a kernel of this interpreter (the project's
 virtual environment): a kernel spec is written to a temporary Jupyter path,
@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "fine_tune_fashion_mnist.ipynb"
 KERNEL_NAME = "inception-test-python"
-# SPEC: well under 5 minutes on 2 cores; a cell that hangs fails the test.
+# The notebook promises a few minutes on 2 cores; a cell that hangs fails the test.
 CELL_TIMEOUT_S = 300
 TOTAL_BUDGET_S = 300
 
