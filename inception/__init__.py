@@ -27,10 +27,12 @@ from inception.model import (
 
 # Submodules reachable as attributes of the package, each imported when first used.
 SUBMODULES = (
+    "benchmarking",
     "blocks",
     "compat",
     "complexity",
     "config",
+    "conv_unit",
     "curves",
     "data",
     "evaluation",
@@ -38,6 +40,7 @@ SUBMODULES = (
     "export",
     "fast_inference",
     "fine_tune",
+    "heads",
     "loading",
     "machine",
     "model",

@@ -1,137 +1,36 @@
-"""The building blocks of Inception-v3, one function per figure of the paper.
+"""The building blocks of Inception-v3, one function per figure of the paper (5, 6, 7, 9, 10).
 
-Every block takes a Keras tensor and returns one. Layers are named after the
-TF-slim scopes of the released network (`inception_v3.py` in
-tensorflow/models research/slim), with "." in place of "/", because Keras
-layer names cannot contain "/". A convolution unit with scope S is three
-layers: `S.Conv2D` (no bias), `S.BatchNorm` (no scale) and `S`, the ReLU whose
-output TF-slim records as the end point S. A checkpoint variable
-`InceptionV3/S/weights` therefore belongs to layer `S.Conv2D`
-(see `inception/weights.py`).
+Every block takes a Keras tensor and returns one, made of convolution units
+(`inception.conv_unit.ConvUnits`: Conv2D, BatchNorm, ReLU named after the
+TF-slim scope) and pooling layers, named likewise. The classifier heads
+(Figure 8 and the final one) are in `inception.heads`.
 
 Only Keras layers are used, so the blocks build under any Keras 3 backend.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Optional, Sequence, Tuple
+from typing import Sequence
 
-import keras
 from keras import layers
 
-Kernel = Tuple[int, int]
-
-
-def _name(scope: str) -> str:
-    return scope.replace("/", ".")
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvUnits:
-    """How every convolution of the network is made, from a `ModelConfig`.
-
-    Conv2D without bias -> BatchNormalization(scale=False, epsilon 0.001,
-    momentum 0.9997 as released) -> ReLU, He-initialised, with weight decay
-    in TF's `l2_loss` semantics (`weight_decay * sum(w**2) / 2`, i.e. Keras
-    L2 with half the factor). `depth` applies TF-slim's `depth_multiplier`
-    and `min_depth` to a filter count. `linear_first_of_pair` is Figure 2's
-    control (see `factorized_first`).
-    """
-
-    depth_multiplier: float
-    min_depth: int
-    batch_norm_momentum: float
-    batch_norm_epsilon: float
-    weight_decay: float
-    linear_first_of_pair: bool = False
-
-    @classmethod
-    def of(cls, config) -> "ConvUnits":
-        """The units of an `inception.config.ModelConfig`."""
-        return cls(config.depth_multiplier, config.min_depth, config.batch_norm_momentum,
-                   config.batch_norm_epsilon, config.weight_decay,
-                   linear_first_of_pair=config.factorized_first_activation == "linear")
-
-    def depth(self, filters: int) -> int:
-        return max(int(filters * self.depth_multiplier), self.min_depth)
-
-    def regularizer(self):
-        if not self.weight_decay:
-            return None
-        return keras.regularizers.L2(self.weight_decay / 2.0)
-
-    def __call__(
-        self,
-        x,
-        filters: int,
-        kernel: Kernel,
-        scope: str,
-        *,
-        strides: int = 1,
-        padding: str = "same",
-        batch_norm: bool = True,
-        activation: bool = True,
-        scale_depth: bool = True,
-        initializer="he_normal",
-    ):
-        """One convolution unit named `scope` (see the module docstring).
-
-        Without batch norm the convolution carries a bias instead (the aux head
-        of Table 3's early rows, and the two classifier layers).
-        """
-        name = _name(scope)
-        x = layers.Conv2D(
-            self.depth(filters) if scale_depth else filters,
-            kernel,
-            strides=strides,
-            padding=padding,
-            use_bias=not batch_norm,
-            kernel_initializer=initializer,
-            kernel_regularizer=self.regularizer(),
-            name=f"{name}.Conv2D",
-        )(x)
-        if batch_norm:
-            x = layers.BatchNormalization(
-                scale=False,
-                momentum=self.batch_norm_momentum,
-                epsilon=self.batch_norm_epsilon,
-                name=f"{name}.BatchNorm",
-            )(x)
-        if activation:
-            x = layers.ReLU(name=name)(x)
-        return x
-
-    def factorized_first(self, x, filters: int, kernel: Kernel, scope: str, **kwargs):
-        """The first layer of a factorized pair (two 3x3 for a 5x5; 1xn then nx1).
-
-        Section 3.1 and Figure 2: with a ReLU (released), or linear, batch
-        norm kept, when `linear_first_of_pair`. The linear unit still ends in
-        a layer named `scope` (an identity), so the end points stay the same.
-        """
-        if not self.linear_first_of_pair:
-            return self(x, filters, kernel, scope, **kwargs)
-        x = self(x, filters, kernel, scope, activation=False, **kwargs)
-        return layers.Identity(name=_name(scope))(x)
+from inception.conv_unit import ConvUnits, layer_name
+# The heads and the unit were defined here once; kept importable as `blocks.<name>`.
+from inception.heads import auxiliary_classifier, classifier  # noqa: F401
 
 
 def _avg_pool_3x3(x, scope: str):
     # TensorFlow's SAME average pooling divides by the number of real (not
     # padded) cells in each window; Keras' AveragePooling2D does the same.
-    return layers.AveragePooling2D(3, strides=1, padding="same", name=_name(scope))(x)
+    return layers.AveragePooling2D(3, strides=1, padding="same", name=layer_name(scope))(x)
 
 
 def _max_pool_3x3_stride_2(x, scope: str):
-    return layers.MaxPooling2D(3, strides=2, padding="valid", name=_name(scope))(x)
-
-
-def _squeezed_logits(x, name: str):
-    # float32 under a mixed dtype policy too: softmax, losses and top-k metrics read it.
-    return layers.Flatten(name=name, dtype="float32")(x)
+    return layers.MaxPooling2D(3, strides=2, padding="valid", name=layer_name(scope))(x)
 
 
 def _concat(tensors, scope: str):
-    return layers.Concatenate(axis=-1, name=_name(scope))(list(tensors))
+    return layers.Concatenate(axis=-1, name=layer_name(scope))(list(tensors))
 
 
 def _square_or_asymmetric(x, conv: ConvUnits, filters: int, n: int, scope: str, *,
@@ -222,7 +121,7 @@ def _pool_branch(x, stride: int, scope: str):
     """The pooling branch of a grid reduction: 3x3 max pool, at the reduction's stride."""
     if stride == 2:
         return _max_pool_3x3_stride_2(x, scope)
-    return layers.MaxPooling2D(3, strides=1, padding="same", name=_name(scope))(x)
+    return layers.MaxPooling2D(3, strides=1, padding="same", name=layer_name(scope))(x)
 
 
 def grid_reduction_35_to_17(x, conv: ConvUnits, scope: str = "Mixed_6a", *, variant: str = "parallel"):
@@ -329,86 +228,16 @@ def expanded_filter_bank_block(
     s = scope
     b0 = conv(x, 320, (1, 1), f"{s}/Branch_0/Conv2d_0a_1x1")
     b1 = conv(x, 384, (1, 1), f"{s}/Branch_1/Conv2d_0a_1x1")
-    b1 = layers.Concatenate(axis=-1, name=_name(f"{s}/Branch_1/concat"))([
+    b1 = layers.Concatenate(axis=-1, name=layer_name(f"{s}/Branch_1/concat"))([
         conv(b1, 384, (1, 3), f"{s}/Branch_1/{branch_1_split_names[0]}"),
         conv(b1, 384, (3, 1), f"{s}/Branch_1/{branch_1_split_names[1]}"),
     ])
     b2 = conv(x, 448, (1, 1), f"{s}/Branch_2/Conv2d_0a_1x1")
     b2 = conv(b2, 384, (3, 3), f"{s}/Branch_2/Conv2d_0b_3x3")
-    b2 = layers.Concatenate(axis=-1, name=_name(f"{s}/Branch_2/concat"))([
+    b2 = layers.Concatenate(axis=-1, name=layer_name(f"{s}/Branch_2/concat"))([
         conv(b2, 384, (1, 3), f"{s}/Branch_2/Conv2d_0c_1x3"),
         conv(b2, 384, (3, 1), f"{s}/Branch_2/Conv2d_0d_3x1"),
     ])
     b3 = _avg_pool_3x3(x, f"{s}/Branch_3/AvgPool_0a_3x3")
     b3 = conv(b3, 192, (1, 1), f"{s}/Branch_3/Conv2d_0b_1x1")
     return _concat([b0, b1, b2, b3], s)
-
-
-def auxiliary_classifier(
-    x,
-    conv: ConvUnits,
-    num_classes: int,
-    *,
-    batch_norm: bool = True,
-    scope: str = "AuxLogits",
-    output_name: str = "aux_logits",
-):
-    """Figure 8: the auxiliary classifier on top of the last 17x17 layer.
-
-    5x5/3 average pool VALID -> 1x1 128 -> 5x5 768 VALID (the side head's
-    "fully connected" layer, truncated-normal init stddev 0.01) -> linear
-    1x1 to `num_classes` (stddev 0.001), squeezed to [batch, num_classes].
-
-    `batch_norm=True` is the paper's "BN-auxiliary" (Table 3's last row; the
-    released network): the 1x1 and 5x5 layers are batch-normalized. Without
-    it they are convolution + bias + ReLU, as in Table 3's earlier rows.
-
-    Difference from the figure: Figure 8 draws a fully connected layer; the
-    released head realises it as a 5x5 VALID convolution over the 5x5 grid.
-    For inputs smaller than the paper's, where the 17x17 grid shrinks below
-    5x5, both the pool and the 5x5 are cut to the grid (TF-slim cuts the 5x5;
-    its pool would fail), and the scope name follows the kernel as in TF-slim.
-    """
-    s = scope
-    size = min(5, x.shape[1], x.shape[2])
-    x = layers.AveragePooling2D(size, strides=3, padding="valid", name=_name(f"{s}/AvgPool_1a_5x5"))(x)
-    x = conv(x, 128, (1, 1), f"{s}/Conv2d_1b_1x1", batch_norm=batch_norm)
-    kernel = (min(5, x.shape[1]), min(5, x.shape[2]))
-    x = conv(
-        x, 768, kernel, f"{s}/Conv2d_2a_{kernel[0]}x{kernel[1]}",
-        padding="valid", batch_norm=batch_norm,
-        initializer=keras.initializers.TruncatedNormal(stddev=0.01),
-    )
-    x = conv(
-        x, num_classes, (1, 1), f"{s}/Conv2d_2b_1x1",
-        batch_norm=False, activation=False, scale_depth=False,
-        initializer=keras.initializers.TruncatedNormal(stddev=0.001),
-    )
-    return _squeezed_logits(x, output_name)
-
-
-def classifier(
-    x,
-    conv: ConvUnits,
-    num_classes: int,
-    *,
-    dropout_keep_prob: float = 0.8,
-    scope: str = "Logits",
-    output_name: str = "logits",
-):
-    """The final classifier (Table 1's last rows): pool, dropout, linear.
-
-    Average pool over the whole final grid (8x8 at 299; TF-slim's
-    `AvgPool_1a_8x8` is cut to the grid for smaller inputs, which is the same
-    as pooling globally), dropout with keep probability 0.8, a 1x1
-    convolution with bias to `num_classes` (TF-slim's `Conv2d_1c_1x1`; the
-    same as keras.applications' Dense "predictions"), squeezed.
-    """
-    s = scope
-    x = layers.GlobalAveragePooling2D(keepdims=True, name=_name(f"{s}/AvgPool_1a_8x8"))(x)
-    x = layers.Dropout(1.0 - dropout_keep_prob, name=_name(f"{s}/Dropout_1b"))(x)
-    x = conv(
-        x, num_classes, (1, 1), f"{s}/Conv2d_1c_1x1",
-        batch_norm=False, activation=False, scale_depth=False,
-    )
-    return _squeezed_logits(x, output_name)

@@ -1,4 +1,4 @@
-"""SavedModel export for TF Serving (SPEC section 6).
+"""SavedModel export for TF Serving: the network as the paper evaluates it (section 8: averaged weights).
 
     model = inception.loading.load_trained_model("runs/small/table3/label_smoothing/seed_0")
     path = inception.export.export_savedmodel(model, "exported/inception")
@@ -226,7 +226,7 @@ def export_savedmodel(
     central_fraction: Optional[float] = None,
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
 ) -> str:
-    """Exports a SavedModel for TF Serving into `<output_dir>/<version>/` (SPEC section 6).
+    """Exports a SavedModel for TF Serving into `<output_dir>/<version>/`.
 
     Args:
       model_or_path: a Keras model from `inception_v3` (with or without the

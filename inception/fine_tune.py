@@ -199,16 +199,9 @@ def fine_tune(
         source, data_dir, len(class_names), epochs=epochs, image_size=image_size,
         batch_size=batch_size, learning_rate=learning_rate, include_aux=include_aux,
         max_steps=max_steps, train_examples=train_examples, eval_examples=eval_examples, seed=seed)
-    layer_weights = pretrained_layer_weights(pretrained.model)
+    model_fn = _pretrained_model_fn(pretrained_layer_weights(pretrained.model), source, class_names,
+                                    freeze_trunk=freeze_trunk, freeze_batch_norm=freeze_batch_norm)
     del pretrained  # only its weights are needed
-
-    def model_fn(model_config: ModelConfig) -> keras.Model:
-        model = inception_v3(model_config)
-        filled = transfer(layer_weights, model)
-        freeze(model, filled, trunk=freeze_trunk, batch_norm=freeze_batch_norm)
-        _log_plan(model, filled, source, class_names)
-        return model
-
     results = trainer.train_and_evaluate(config, workdir, model_fn=model_fn, verbose=verbose)
     model = loading.load_trained_model(workdir)  # the averaged weights
     export_path = export.export_savedmodel(
@@ -218,6 +211,19 @@ def fine_tune(
                    weight_source=source.name)
     _write_summary(workdir, results, source)
     return results
+
+
+def _pretrained_model_fn(layer_weights, source: weights_lib.WeightSource, class_names, *,
+                         freeze_trunk: bool, freeze_batch_norm: bool):
+    """The trainer's `model_fn`: the network with the pretrained weights it can take, frozen as asked."""
+    def model_fn(model_config: ModelConfig) -> keras.Model:
+        model = inception_v3(model_config)
+        filled = transfer(layer_weights, model)
+        freeze(model, filled, trunk=freeze_trunk, batch_norm=freeze_batch_norm)
+        _log_plan(model, filled, source, class_names)
+        return model
+
+    return model_fn
 
 
 def _log_plan(model: keras.Model, filled: Sequence[str], source: weights_lib.WeightSource,

@@ -1,6 +1,6 @@
 """The one way to load a trained network, and its classifier without the auxiliary head.
 
-    model = inception.loading.load_trained_model("runs/table3/bn_auxiliary/seed_0")
+    model = inception.loading.load_trained_model("runs/small/table3/bn_auxiliary/seed_0")
     logits_only = inception.loading.classifier(model)
 
 `load_trained_model` takes what training leaves behind (what a run directory

@@ -3,7 +3,8 @@
 The canonical network is the one the authors released (TF-slim
 `inception_v3`, also `keras.applications.InceptionV3` plus the auxiliary
 head). The blocks it is made of live in `blocks.py`, one
-function per figure.
+function per figure; the convolution unit in `conv_unit.py`, the two
+classifier heads in `heads.py`.
 
     end point        what                             output at 299
     Conv2d_1a_3x3    3x3/2 conv, 32                   149x149x32
@@ -32,9 +33,10 @@ from typing import Dict, Iterable, Optional
 import keras
 from keras import layers
 
-from inception import blocks
+from inception import blocks, heads
 from inception import config as config_lib
 from inception.config import ModelConfig
+from inception.conv_unit import ConvUnits
 
 # Stems: the layers before Mixed_5b. "3x3" is the canonical stem (Table 2's
 # 299x299 receptive field, Table 3's "Factorized 7x7"); the others are the
@@ -155,7 +157,7 @@ def inception_v3(config: Optional[ModelConfig] = None, *, name: str = "Inception
 
     Returns:
       A functional `keras.Model` whose layers are named after TF-slim's
-      scopes (see `blocks.py`), so `model.get_layer("Mixed_6e")` is that end
+      scopes (see `conv_unit.py`), so `model.get_layer("Mixed_6e")` is that end
       point. With the auxiliary head it is an `AuxiliaryHeadModel` whose
       outputs are a dict {"logits", "aux_logits"}, both trained on the one
       label of each image; `without_aux(model)` shares its weights.
@@ -197,7 +199,7 @@ def _global_dtype_policy(name: Optional[str]):
         keras.config.set_dtype_policy(previous)
 
 
-def _stem(x, conv: blocks.ConvUnits, stem: str):
+def _stem(x, conv: ConvUnits, stem: str):
     """299x299x3 -> 35x35x192 (at the canonical input)."""
     for kind, filters, kernel, stride, padding, scope in _stem_layers(stem):
         if kind == "conv":
@@ -208,7 +210,7 @@ def _stem(x, conv: blocks.ConvUnits, stem: str):
 
 
 def _build(config: ModelConfig, name: str) -> keras.Model:
-    conv = blocks.ConvUnits.of(config)
+    conv = ConvUnits.of(config)
     inputs = keras.Input((config.input_size, config.input_size, 3), name="images")
     x = _stem(inputs, conv, config.stem)
 
@@ -235,10 +237,10 @@ def _build(config: ModelConfig, name: str) -> keras.Model:
         branch_1_split_names=("Conv2d_0b_1x3", "Conv2d_0c_3x1"),  # TF-slim's irregular names
     )
 
-    logits = blocks.classifier(x, conv, config.num_classes, dropout_keep_prob=config.dropout_keep_prob)
+    logits = heads.classifier(x, conv, config.num_classes, dropout_keep_prob=config.dropout_keep_prob)
     if not config.include_aux:
         return keras.Model(inputs, logits, name=name)
-    aux_logits = blocks.auxiliary_classifier(mixed_6e, conv, config.num_classes,
+    aux_logits = heads.auxiliary_classifier(mixed_6e, conv, config.num_classes,
                                              batch_norm=config.aux_batch_norm)
     return AuxiliaryHeadModel(inputs, {"logits": logits, "aux_logits": aux_logits}, name=name)
 

@@ -31,7 +31,7 @@ PAPER_REPLICAS = 50
 # Small profile: the multi-crop and ensemble rows evaluate the first this-many
 # test images (144 crops of 2,000 images cost as much as one crop of 288,000).
 SMALL_MULTICROP_EVAL_EXAMPLES = 2000
-# Published tables run every trained row with this many seeds (`--seeds`).
+# The published tables and controls train each row with this many seeds (`--seeds`).
 PUBLISHED_SEEDS = 5
 
 
@@ -125,11 +125,12 @@ def long(config: ExperimentConfig) -> ExperimentConfig:
 
 
 def imagenet(config: ExperimentConfig) -> ExperimentConfig:
-    """The paper's setup: ImageNet, 50 synchronous replicas of batch 32, 100 epochs (row defaults).
+    """The paper's setup: ImageNet, batch 32 per replica, 100 epochs (the rows' default).
 
-    The 50 replicas are the GPUs or workers the run is given (the global
-    batch is 32 per replica); on one machine without them, `cpu_replicas`
-    splits the CPU (`--replicas 50`).
+    The replica count is not set here: a run uses the GPUs or workers it is
+    given, and the global batch is 32 per replica. The paper had 50
+    synchronous replicas (section 8); on one machine without them,
+    `cpu_replicas` splits the CPU (`--replicas 50`).
     """
     return config.derive(data={"source": "imagenet"}, distribute={"per_replica_batch": 32})
 

@@ -93,6 +93,12 @@ def _markdown_table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> st
     return "\n".join(["| " + " | ".join(header) + " |", rule, *body])
 
 
+def _cited_lines(table: str, columns: int) -> List[List[str]]:
+    """The earlier networks the paper's table cites (`rows.CITED`): their top-1 error, never rerun."""
+    return [[f"{name} (cited, not rerun)", "", "", "", "", _percent(paper.get("top1_error"), 1)]
+            + ["-"] * (columns - 6) for name, paper in rows.CITED.get(table, [])]
+
+
 def trained_table(table: str, results_dir: str, profile: str) -> str:
     """The markdown of a table of trained rows (Table 2, Table 3, the controls)."""
     names = list(rows.rows_of(table))
@@ -116,6 +122,7 @@ def trained_table(table: str, results_dir: str, profile: str) -> str:
                 paper = {1: "worse", -1: "better", 0: "no change"}[claim.direction]
             cells += [f"`{claim.compare_to}`", _points(compared["ours"]), paper, compared["verdict"]]
         lines.append(cells)
+    lines += _cited_lines(table, len(header))
     notes = [f"{e.stale} seed file(s) of an older `{e.name}` config left out."
              for e in entries.values() if e.stale]
     return "\n\n".join([_markdown_table(header, lines)] + notes)

@@ -144,31 +144,24 @@ ENSEMBLE4_CROPS144 = CROPS144.derive(
 
 # --- Controls: claims the paper makes in passing (sections 3-5) ---------------
 
-FIGURE2_LINEAR = BN_AUXILIARY.derive(
-    name="figure2_linear", table="controls",
-    description="Figure 2: the first layer of every factorized pair linear (no ReLU), batch norm kept.",
-    model={"factorized_first_activation": "linear"},
-)
-FIGURE9_POOL_FIRST = BN_AUXILIARY.derive(
-    name="figure9_pool_first", table="controls",
-    description="Figure 9, left: each grid reduction pools first, then the block at the reduced grid.",
-    model={"grid_reduction": "pool_first"},
-)
-FIGURE9_CONV_FIRST = BN_AUXILIARY.derive(
-    name="figure9_conv_first", table="controls",
-    description="Figure 9, right: each grid reduction runs the block at the full grid, then pools.",
-    model={"grid_reduction": "conv_first"},
-)
-ASYMMETRIC_35 = BN_AUXILIARY.derive(
-    name="asymmetric_35x35", table="controls",
-    description="Section 3.2: the 35x35 blocks factorized asymmetrically (each nxn as 1xn, nx1).",
-    model={"mixed_5_block": "asymmetric"},
-)
-NO_AUXILIARY = BN_AUXILIARY.derive(
-    name="no_auxiliary", table="controls",
-    description="Section 4: trained without the auxiliary classifier.",
-    model={"include_aux": False},
-)
+def _control(name: str, description: str, **model) -> ExperimentConfig:
+    """A control: Inception-v3 (`bn_auxiliary`) with the network changed by `model` fields."""
+    return BN_AUXILIARY.derive(name=name, table="controls", description=description, model=model)
+
+
+FIGURE2_LINEAR = _control(
+    "figure2_linear", "Figure 2: the first layer of every factorized pair linear (no ReLU), batch norm kept.",
+    factorized_first_activation="linear")
+FIGURE9_POOL_FIRST = _control(
+    "figure9_pool_first", "Figure 9, left: each grid reduction pools first, then the block at the reduced grid.",
+    grid_reduction="pool_first")
+FIGURE9_CONV_FIRST = _control(
+    "figure9_conv_first", "Figure 9, right: each grid reduction runs the block at the full grid, then pools.",
+    grid_reduction="conv_first")
+ASYMMETRIC_35 = _control(
+    "asymmetric_35x35", "Section 3.2: the 35x35 blocks factorized asymmetrically (each nxn as 1xn, nx1).",
+    mixed_5_block="asymmetric")
+NO_AUXILIARY = _control("no_auxiliary", "Section 4: trained without the auxiliary classifier.", include_aux=False)
 
 
 def _paper(top1=None, top5=None, cost=None, **extra):

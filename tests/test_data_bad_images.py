@@ -1,4 +1,4 @@
-"""Undecodable images are skipped, counted and reported (SPEC section 4)."""
+"""Undecodable images are skipped, counted and reported (bad input never stops a run)."""
 
 import io
 

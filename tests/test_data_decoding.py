@@ -1,4 +1,4 @@
-"""Decoding every kind of file the pipeline meets (SPEC section 4, bad input)."""
+"""Decoding every kind of file the pipeline meets; bad input is skipped, never fatal."""
 
 import io
 

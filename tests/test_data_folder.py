@@ -1,4 +1,4 @@
-"""A user's image folders: classes, splits, bad files (SPEC section 4)."""
+"""A user's image folders: classes, splits, bad files (fine-tuning data)."""
 
 import dataclasses
 import io

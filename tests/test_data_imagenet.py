@@ -1,4 +1,4 @@
-"""ImageNet through TFDS imagenet2012, offline (SPEC section 4).
+"""ImageNet through TFDS imagenet2012, offline (the paper's data, sections 8 and 10).
 
 The real builder is used with `tfds.testing.mock_data`. The builder needs its
 metadata (split sizes and files) to read, so a fixture writes that metadata

@@ -1,4 +1,4 @@
-"""12 and 144 evaluation crops: shapes and exact geometry (SPEC section 4)."""
+"""12 and 144 evaluation crops: shapes and exact geometry (Table 4, GoogLeNet's crops)."""
 
 import numpy as np
 import pytest

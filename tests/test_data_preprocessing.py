@@ -1,4 +1,4 @@
-"""Single-crop training and evaluation preprocessing (SPEC section 4)."""
+"""Single-crop training and evaluation preprocessing (the authors' `inception_preprocessing.py`)."""
 
 import io
 

@@ -1,4 +1,4 @@
-"""The fine-tuning notebook runs top to bottom (notebooks/, SPEC sections 1 and 6).
+"""The fine-tuning notebook runs top to bottom (notebooks/).
 
 It is executed with nbclient in a kernel of this interpreter (the project's
 virtual environment): a kernel spec is written to a temporary Jupyter path,

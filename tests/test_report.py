@@ -55,6 +55,12 @@ def test_a_step_reports_its_change_with_welch_interval_and_verdict(table3):
     assert "| 0 |" in label_smoothing  # not run yet: said so, not hidden
 
 
+def test_table3_prints_the_networks_the_paper_cites_beside_ours(table3):
+    text = report.trained_table("table3", table3, "small")
+    line = next(l for l in text.splitlines() if l.startswith("| GoogLeNet (cited, not rerun)"))
+    assert "| 29.0% |" in line and line.count("|") == text.splitlines()[0].count("|")
+
+
 def test_seed_files_of_an_older_config_are_left_out_and_counted(table3):
     path = results.seed_path(table3, "small", "table3", "rmsprop", 9)
     stale = results.read_json(results.seed_path(table3, "small", "table3", "rmsprop", 0))

@@ -1,12 +1,13 @@
-"""tools/benchmark_input.py: the figures it reports, on a tiny run (no timings are checked)."""
+"""tools/benchmark_input.py and `inception.benchmarking.input_pipeline`: the figures, on a tiny run (no timings are checked)."""
 
 import tensorflow as tf
 
+from inception.benchmarking import input_pipeline
 from tools import benchmark_input
 
 
 def test_every_figure_is_reported_with_the_machine_and_the_decoder_reference():
-    result = benchmark_input.measure_input_throughput(images=8, image_size=32, batch_size=4, rounds=1)
+    result = input_pipeline.measure_input_throughput(images=8, image_size=32, batch_size=4, rounds=1)
     for name in ("pipeline", "decoder", "baseline"):
         assert result[f"{name}_images_per_second"] > 0 and result[f"{name}_images_per_cpu_second"] > 0
     assert result["pipeline_images_per_second_per_core"] > 0 and result["fraction_of_decoder_rate"] > 0
@@ -18,6 +19,6 @@ def test_every_figure_is_reported_with_the_machine_and_the_decoder_reference():
 def test_a_timed_pass_uses_a_fresh_iterator_each_call():
     # A left-over iterator would keep filling its buffers while others are timed.
     # Three batches in all: a reused iterator would run out in the second call.
-    call = benchmark_input.timed_pass(tf.data.Dataset.range(12).batch(4), batches=2, warmup=1)
+    call = input_pipeline.timed_pass(tf.data.Dataset.range(12).batch(4), batches=2, warmup=1)
     first, second = call(), call()
     assert first.wall > 0 and second.wall > 0 and second.cpu >= 0

@@ -1,6 +1,6 @@
-"""Exports a trained model as a SavedModel for TF Serving (SPEC section 6).
+"""Exports a trained model as a SavedModel for TF Serving (`inception.export`).
 
-    python tools/export_savedmodel.py --checkpoint runs/table3_rmsprop --output exported/inception
+    python tools/export_savedmodel.py --checkpoint runs/small/table3/rmsprop/seed_0 --output exported/inception
     python tools/export_savedmodel.py --checkpoint model.keras --output exported/inception --version 3
 
 `--checkpoint` is a run directory of `train_and_evaluate` (its final weights;

@@ -16,7 +16,7 @@ Modules, one job each:
   decoding.py       bytes -> RGB, decoding only the crop window of JPEGs
   headers.py        an image's format and size from its first bytes
   encoded_batch.py  a serving request's bytes -> pixels, refusing oversized images
-  preprocessing.py  training and evaluation preprocessing (SPEC section 4)
+  preprocessing.py  training and evaluation preprocessing (the authors' code)
   multicrop.py      12 and 144 evaluation crops
   bad_images.py     skip, name and count unusable files; `skipped_images(split)`
   callbacks.py      `SkippedImagesLogger`, a Keras callback

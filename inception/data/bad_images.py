@@ -1,8 +1,8 @@
 """Skip image files that cannot be used, name each one with its reason, count them per pass.
 
-SPEC section 4: bad input (zero-byte, truncated or corrupt files) never stops
-a run. tf.data has no "try" for one element, so each element is tried inside
-a one-element dataset whose errors are ignored (`ignore_errors`), followed by
+Bad input (zero-byte, truncated or corrupt files) never stops a run.
+tf.data has no "try" for one element, so each element is tried inside a
+one-element dataset whose errors are ignored (`ignore_errors`), followed by
 fallbacks; `take(1)` keeps whichever comes first (`first_that_works`). Every
 file therefore yields exactly one (image, label, status) triple, which a
 sequential map counts and a filter drops. The per-element nested datasets

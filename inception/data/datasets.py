@@ -92,21 +92,11 @@ def build_dataset(
       input_context: this input pipeline's part of the data under tf.distribute.
       deterministic: the same order and augmentations on every run (seeded by
         `DataConfig.seed`); slower. Otherwise nothing is seeded.
-      repeat: repeat forever. The default (None) depends on who asks:
-        - without `input_context` (a plain `model.fit(ds, epochs=N)`, the
-          README's use): one pass per epoch, never repeated, so that `fit`
-          ends each epoch when the pass ends and reshuffles for the next;
-        - with `input_context` and `training` (the trainer, whose dataset
-          function `tf.distribute` calls with one): repeat forever. The
-          trainer counts steps itself (`fit(steps_per_epoch=...)`), resumes
-          mid-pass with `skip`, and under several input pipelines each
-          pipeline's shard may be a batch longer than another's, while all
-          replicas must take the same number of steps: an endless stream is
-          what that needs.
+      repeat: repeat forever. The default (None) depends on who asks: one
+        pass per epoch for a plain `model.fit(ds, epochs=N)`, forever for
+        the trainer (training with an `input_context`); `_repeats` says why.
         Pass True or False to choose; `steps_per_epoch(data, batch_size)`
-        gives the batches of one training pass. (Image files may be skipped,
-        so their passes have no known length: Keras learns it in epoch 1
-        and warns once that the "input ran out of data"; training goes on.)
+        gives the batches of one training pass.
 
     Returns:
       (images float32 [B, H, W, 3] in [-1, 1], labels int32 [B]) for crops=1;
@@ -114,19 +104,10 @@ def build_dataset(
       skipped and counted (`inception.data.skipped_images(split)`).
     """
     source = _source(data)
-    _check_split(split)
-    if crops not in multicrop.CROP_COUNTS:
-        raise ValueError(f"crops must be one of {multicrop.CROP_COUNTS}, got {crops!r}")
-    if training and crops != 1:
-        raise ValueError("Multi-crop inputs are for evaluation: use crops=1 with training=True")
+    _check_request(split, training, crops)
     seed = sharding.pipeline_seed(data.seed, input_context) if deterministic else None
-    examples = source.examples(
-        data,
-        split,
-        training=training,
-        input_context=input_context,
-        seed=data.seed if deterministic else None,
-    )
+    examples = source.examples(data, split, training=training, input_context=input_context,
+                               seed=data.seed if deterministic else None)
     return pipeline.assemble(
         examples,
         split=split,
@@ -144,8 +125,31 @@ def build_dataset(
     )
 
 
+def _check_request(split: str, training: bool, crops: int) -> None:
+    _check_split(split)
+    if crops not in multicrop.CROP_COUNTS:
+        raise ValueError(f"crops must be one of {multicrop.CROP_COUNTS}, got {crops!r}")
+    if training and crops != 1:
+        raise ValueError("Multi-crop inputs are for evaluation: use crops=1 with training=True")
+
+
 def _repeats(training: bool, input_context: Optional[tf.distribute.InputContext]) -> bool:
-    """The default of `build_dataset(repeat=None)` (see its docstring for why)."""
+    """The default of `build_dataset(repeat=None)`.
+
+    - Without `input_context` (a plain `model.fit(ds, epochs=N)`, the
+      README's use): one pass per epoch, never repeated, so that `fit` ends
+      each epoch when the pass ends and reshuffles for the next.
+    - With `input_context` and `training` (the trainer, whose dataset
+      function `tf.distribute` calls with one): repeat forever. The trainer
+      counts steps itself (`fit(steps_per_epoch=...)`), resumes mid-pass
+      with `skip`, and under several input pipelines each pipeline's shard
+      may be a batch longer than another's, while all replicas must take the
+      same number of steps: an endless stream is what that needs.
+
+    (Image files may be skipped, so their passes have no known length: Keras
+    learns it in epoch 1 and warns once that the "input ran out of data";
+    training goes on.)
+    """
     return training and input_context is not None
 
 

@@ -3,7 +3,7 @@
 Every format `tf.io.decode_image` reads (JPEG, PNG, GIF, BMP, WebP, JPEG XL
 in TF 2.21) decodes to three uint8 channels whatever the file's name says:
 grey and CMYK JPEGs come out as RGB, a PNG saved as `.jpg` is recognised by
-its bytes (SPEC section 4, bad input), and an alpha channel is dropped.
+its bytes, and an alpha channel is dropped.
 Bytes that cannot be decoded raise `InvalidArgumentError`; the pipeline
 catches that and skips the image (`inception.data.bad_images`).
 

@@ -1,4 +1,4 @@
-"""Fashion-MNIST, the embedded default dataset (SPEC section 4).
+"""Fashion-MNIST, the embedded default dataset (the small profile's, `inception.profiles.small`).
 
 Read from the original IDX files that Debian's `dataset-fashion-mnist` package
 installs in /usr/share/datasets/fashion-mnist/ (or from `DataConfig.data_dir`

@@ -1,4 +1,4 @@
-"""A user's image folders, for fine-tuning (SPEC section 4, user folders).
+"""A user's image folders, for fine-tuning (`inception.fine_tune`).
 
 Layout: `data_dir/train/<class>/<image>` and `data_dir/eval/<class>/<image>`
 (the evaluation folder may also be called `validation` or `val`). Class

@@ -1,4 +1,4 @@
-"""ImageNet (ILSVRC2012) through TFDS `imagenet2012` (SPEC section 4).
+"""ImageNet (ILSVRC2012) through TFDS `imagenet2012`, the paper's data (sections 8 and 10).
 
 The archives cannot be downloaded automatically: the user puts
 ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar in TFDS's manual

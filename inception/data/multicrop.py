@@ -1,6 +1,7 @@
 """Multi-crop evaluation inputs: 12 and 144 crops per image (paper Table 4).
 
-SPEC section 4. For one square of the image the six crops are: the four
+The crops follow GoogLeNet's (reference [20] of the paper), which Table 4 compares with.
+For one square of the image the six crops are: the four
 corner crops, the centre crop (each `image_size` pixels square) and the whole
 square resized to `image_size`; each is also mirrored, so a square gives 12.
 
@@ -29,7 +30,6 @@ from inception.data import preprocessing
 
 # Shorter side / crop size: GoogLeNet's 256, 288, 320, 352 over 224.
 GOOGLENET_SCALES = (8 / 7, 9 / 7, 10 / 7, 11 / 7)
-CROPS_PER_SQUARE = 6
 CROP_COUNTS = (1, 12, 144)
 
 

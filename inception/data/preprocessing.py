@@ -1,6 +1,6 @@
 """The paper's single-crop preprocessing, as tf.image ops inside tf.data.
 
-Training (SPEC section 4; the authors' `inception_preprocessing.py`):
+Training (the authors' `inception_preprocessing.py`; the paper does not describe it):
 a random crop chosen by `sample_distorted_bounding_box` (at least 10% of the
 image covered, aspect ratio 3/4..4/3, area 5..100%, 100 attempts, the whole
 image when no attempt fits), bilinear resize to the input size, random
@@ -112,7 +112,7 @@ def to_unit_range(image: tf.Tensor) -> tf.Tensor:
 
 
 def to_signed_unit_range(image: tf.Tensor) -> tf.Tensor:
-    """[0, 1] -> [-1, 1], the network's input range (SPEC section 4)."""
+    """[0, 1] -> [-1, 1], the network's input range (the released network's)."""
     return (image - 0.5) * 2.0
 
 

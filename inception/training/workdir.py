@@ -20,40 +20,29 @@ from inception import config as config_lib
 from inception.config import ExperimentConfig
 
 
+class _InWorkdir:
+    """A file or folder of the run directory, as an attribute of `RunPaths`: its path."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, paths, owner=None):
+        return self if paths is None else os.path.join(paths.workdir, self.name)
+
+
 @dataclasses.dataclass(frozen=True)
 class RunPaths:
+    """The paths of what a run writes (the module docstring lists them)."""
+
     workdir: str
 
-    def _join(self, name: str) -> str:
-        return os.path.join(self.workdir, name)
-
-    @property
-    def config(self) -> str:
-        return self._join("config.json")
-
-    @property
-    def checkpoints(self) -> str:
-        return self._join("checkpoints")
-
-    @property
-    def tensorboard(self) -> str:
-        return self._join("tensorboard")
-
-    @property
-    def history(self) -> str:
-        return self._join("history.jsonl")
-
-    @property
-    def final_weights(self) -> str:
-        return self._join("final.weights.h5")
-
-    @property
-    def final_raw_weights(self) -> str:
-        return self._join("final_raw.weights.h5")
-
-    @property
-    def results(self) -> str:
-        return self._join("results.json")
+    config = _InWorkdir("config.json")
+    checkpoints = _InWorkdir("checkpoints")
+    tensorboard = _InWorkdir("tensorboard")
+    history = _InWorkdir("history.jsonl")
+    final_weights = _InWorkdir("final.weights.h5")
+    final_raw_weights = _InWorkdir("final_raw.weights.h5")
+    results = _InWorkdir("results.json")
 
 
 def read_config(workdir: str) -> ExperimentConfig:

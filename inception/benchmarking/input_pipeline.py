@@ -1,0 +1,152 @@
+"""Throughput of the training input pipeline, against the JPEG decoder alone and a naive baseline.
+
+ImageNet-sized JPEGs (500x375) in a temporary folder, read as an image-folder
+dataset through `inception.data.build_dataset` (training: the random crop
+decoded window-only, flip, one resize, colour distortion, skipping of bad
+files; parallel decode, prefetch). Timed in the same rounds, in turn:
+
+- the decoder alone, the pipeline's physical reference: `tf.io.decode_jpeg`
+  of the same files (whole image, default settings), one thread;
+- a naive baseline: the same training operations written plainly (decode the
+  whole JPEG then crop, one image at a time, no prefetch).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from inception import machine
+from inception.benchmarking import timing
+from inception.config import DataConfig
+from inception.data import build_dataset, preprocessing
+
+IMAGENET_LIKE_SIZE = (500, 375)  # width, height: the most common ImageNet shape
+
+
+def write_jpegs(folder: str, count: int, classes: int = 2, seed: int = 0) -> None:
+    """`count` photo-like JPEGs (smooth colour fields with noise), in class folders."""
+    rng = np.random.default_rng(seed)
+    width, height = IMAGENET_LIKE_SIZE
+    for i in range(count):
+        class_dir = os.path.join(folder, "train", f"class{i % classes}")
+        os.makedirs(class_dir, exist_ok=True)
+        coarse = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
+        smooth = np.asarray(coarse.resize((width, height), Image.BICUBIC), np.int16)
+        pixels = np.clip(smooth + rng.integers(-12, 13, smooth.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(os.path.join(class_dir, f"{i}.jpg"), quality=90)
+
+
+def naive_dataset(folder: str, image_size: int, batch_size: int) -> tf.data.Dataset:
+    """The same training operations written plainly: whole decode, serial map, no prefetch."""
+    paths = sorted(tf.io.gfile.glob(os.path.join(folder, "train", "*", "*.jpg")))
+
+    def preprocess(path):
+        image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3)
+        begin, size, _ = tf.image.sample_distorted_bounding_box(
+            tf.shape(image), tf.zeros([1, 0, 4]), min_object_covered=0.1,
+            aspect_ratio_range=(0.75, 4 / 3), area_range=(0.05, 1.0), max_attempts=100,
+            use_image_if_no_bounding_boxes=True,
+        )  # fmt: skip
+        image = tf.image.convert_image_dtype(tf.slice(image, begin, size), tf.float32)
+        image = tf.image.resize(image, [image_size, image_size])
+        image = tf.image.random_flip_left_right(image)
+        image = tf.image.random_brightness(image, 32 / 255)
+        image = tf.image.random_saturation(image, 0.5, 1.5)
+        image = tf.image.random_hue(image, 0.2)
+        image = tf.image.random_contrast(image, 0.5, 1.5)
+        return (tf.clip_by_value(image, 0.0, 1.0) - 0.5) * 2, 0
+
+    dataset = tf.data.Dataset.from_tensor_slices(paths).shuffle(len(paths)).map(preprocess)
+    return dataset.repeat().batch(batch_size, drop_remainder=True)
+
+
+def decoder_only_dataset(folder: str, batch_size: int) -> tf.data.Dataset:
+    """`tf.io.decode_jpeg` of the same files (bytes in memory), one thread; yields shapes."""
+    paths = sorted(tf.io.gfile.glob(os.path.join(folder, "train", "*", "*.jpg")))
+    encoded = [tf.io.read_file(path) for path in paths]
+    dataset = tf.data.Dataset.from_tensor_slices(encoded).repeat()
+    dataset = dataset.map(lambda image: tf.shape(tf.io.decode_jpeg(image, channels=3)))
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = 1
+    options.autotune.enabled = False
+    # Batched shapes: one Python call per batch, as for the pipelines.
+    return dataset.batch(batch_size).with_options(options)
+
+
+def timed_pass(dataset: tf.data.Dataset, batches: int, warmup: int = 2) -> Callable[[], timing.StepTimes]:
+    """A call that times `batches` batches of a fresh iterator after `warmup` batches.
+
+    A fresh iterator per call, deleted after it: an iterator left alive would
+    go on filling its buffers while the other candidates are timed, and its
+    work would be counted as theirs. In steady state the buffers are full at
+    both ends of the timed stretch, so the work timed is the work yielded.
+    """
+    def call():
+        iterator = iter(dataset)
+        for _ in range(warmup):
+            next(iterator)
+        wall, cpu = time.perf_counter(), timing.cpu_seconds()
+        for _ in range(batches):
+            next(iterator)
+        measured = timing.StepTimes(time.perf_counter() - wall, timing.cpu_seconds() - cpu)
+        del iterator
+        return measured
+
+    return call
+
+
+def _timed_candidates(images: int, image_size: int, batch_size: int, rounds: int) -> tuple:
+    """(times, load averages before) of the decoder, our pipeline and the baseline, in turn."""
+    batches = max(1, images // batch_size)
+    with tempfile.TemporaryDirectory() as folder:
+        write_jpegs(folder, images)
+        data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images)
+        ours = build_dataset(data, split="train", image_size=image_size, batch_size=batch_size, training=True,
+                             repeat=True)  # more passes than one
+        candidates = {"decoder": timed_pass(decoder_only_dataset(folder, batch_size), batches),
+                      "pipeline": timed_pass(ours, batches),
+                      "baseline": timed_pass(naive_dataset(folder, image_size, batch_size), batches)}
+        load_before = os.getloadavg()
+        return timing.interleaved(candidates, rounds, warmup=0), load_before
+
+
+def measure_input_throughput(images: int = 256, image_size: int = 299, batch_size: int = 32,
+                             rounds: int = 5) -> dict:
+    """Training-input throughput of our pipeline, of the decoder alone and of the naive baseline.
+
+    Each round times one pass over the `images` files with each of the three,
+    in turn (`timed_pass`); figures are medians over the rounds. Returns a dict with
+    `pipeline_images_per_second` (wall clock), `..._per_core` (that over the
+    cores this process may use), `..._per_cpu_second` (images per CPU-second
+    this process used), the same for `decoder` and `baseline`,
+    `fraction_of_decoder_rate` (pipeline / decoder images per CPU-second,
+    the median of each round's ratio), `fraction_of_decoder_rate_per_core`
+    (pipeline images/s per core / decoder images/s), `speedup_over_baseline`
+    (wall clock), the machine (`inception.machine.describe`), the load
+    average and the settings.
+    """
+    times, load_before = _timed_candidates(images, image_size, batch_size, rounds)
+    work = {name: max(1, images // batch_size) * batch_size for name in times}
+    versus_decoder = timing.summarize(times, work, "decoder", "images")
+    versus_baseline = timing.summarize(times, work, "baseline", "images")
+    cores = machine.available_cores()
+    result = {"cores": cores, "images": images, "image_size": image_size, "batch_size": batch_size,
+              "rounds": rounds, "source_image_size": list(IMAGENET_LIKE_SIZE),
+              "crop_area_range": list(preprocessing.AREA_RANGE), "machine": machine.describe(),
+              "load_average": [round(x, 2) for x in load_before + os.getloadavg()]}
+    for name, figures in versus_decoder.items():
+        result[f"{name}_images_per_second"] = round(figures["images_per_second"], 1)
+        result[f"{name}_images_per_cpu_second"] = round(figures["images_per_cpu_second"], 1)
+    result["pipeline_images_per_second_per_core"] = round(result["pipeline_images_per_second"] / cores, 1)
+    result["fraction_of_decoder_rate"] = round(versus_decoder["pipeline"]["cpu_ratio_vs_baseline"], 3)
+    result["fraction_of_decoder_rate_per_core"] = round(
+        versus_decoder["pipeline"]["ratio_vs_baseline"] / cores, 3)
+    result["speedup_over_baseline"] = round(versus_baseline["pipeline"]["ratio_vs_baseline"], 2)
+    return result
