@@ -5,7 +5,7 @@
     results = inception.training.train_and_evaluate(config, workdir)
 
 Modules, one job each:
-  optimizer.py   TF1RMSProp, TF1Momentum: TF1 update rules, clipping after the all-reduce, TF1 EMA
+  optimizer.py   TF1RMSProp, TF1Momentum in keras.ops: TF1 update rules, clipping of the global gradient, TF1 EMA
   schedule.py    0.045 x 0.94^floor(epoch / 2), staircase
   losses.py      label-smoothed cross-entropy on integer labels (section 7)
   ema.py         the EMA's effective decay; `ema_weights(model)` swaps averages in for evaluation
