@@ -36,10 +36,14 @@ from inception.training import ema
 
 
 def _copy_of(variable):
-    """An initializer giving the variable's current value (TF1 starts shadows there)."""
+    """An initializer giving the variable's current value (TF1 starts shadows there).
+
+    A copy, not the same buffer: JAX donates each variable's buffer to the
+    training step, and one buffer cannot be donated twice.
+    """
 
     def initializer(shape, dtype=None):
-        return ops.cast(ops.convert_to_tensor(variable), dtype or variable.dtype)
+        return ops.copy(ops.cast(ops.convert_to_tensor(variable), dtype or variable.dtype))
 
     return initializer
 
