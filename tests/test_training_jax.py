@@ -72,3 +72,37 @@ DATA_PARALLEL_STEP = """
 def test_data_parallel_on_two_devices_takes_the_step_of_one_device_on_the_global_batch():
     # Under DataParallel the gradient and the batch-norm statistics are the global batch's.
     assert "ok" in run_on_jax(DATA_PARALLEL_STEP, devices=2)
+
+
+@pytest.mark.slow
+def test_a_row_trained_on_jax_evaluates_and_exports_on_tensorflow(tmp_path):
+    """experiments/table2.py on JAX; this process (TensorFlow) evaluates the run and exports it."""
+    import tensorflow as tf
+
+    from inception import data as data_lib, evaluation, export, loading
+    from inception.training.workdir import read_config
+
+    results_dir = tmp_path / "results"
+    run_on_jax(None, "experiments/table2.py", "--row", "rf79", "--workdir", tmp_path / "runs",
+               "--results_dir", results_dir, "--max_steps", "2", "--eval_examples", "4",
+               "--set", "data.train_examples=64", "--set", "model.depth_multiplier=0.1",
+               "--set", "evaluation.heldout_every_steps=0")
+    record = json.loads((results_dir / "small" / "table2" / "rf79" / "seed_0.json").read_text())
+    assert record["machine"]["backend"] == "jax" and record["steps"] == 2
+    [run] = [os.path.dirname(p) for p in glob.glob(str(tmp_path / "runs" / "**" / "config.json"),
+                                                  recursive=True)]
+    assert os.path.isfile(os.path.join(run, "checkpoints", "ckpt-2.weights.h5"))  # Keras' format
+
+    model = loading.classifier(loading.load_trained_model(run))  # the averaged weights, on TF
+    config = read_config(run)
+    eval_data = data_lib.build_dataset(config.data, split="eval", image_size=config.model.input_size,
+                                       batch_size=4, training=False)
+    assert evaluation.evaluate(model, eval_data).top1_error == record["top1_error"]
+
+    size = config.model.input_size
+    pixels = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
+    logits = np.asarray(model.predict_on_batch(pixels), np.float64)
+    version = export.export_savedmodel(run, tmp_path / "export")
+    served = tf.saved_model.load(version).signatures["predict_images"](images=tf.constant(pixels))
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    np.testing.assert_allclose(served["probabilities"].numpy(), probabilities, rtol=1e-4, atol=1e-6)
