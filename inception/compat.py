@@ -121,6 +121,50 @@ def multi_worker_logs_averaged() -> Iterator[None]:
         keras_trainer.reduce_per_replica = keras_reduce
 
 
+class GradientsSummedBeforeClipping:
+    """Optimizer mixin: under tf.distribute, sum the gradients over replicas *before* Keras clips them.
+
+    Keras 3 on TensorFlow clips each replica's gradient in
+    `_backend_apply_gradients` and only then all-reduces it in
+    `_backend_update_step` (`_all_reduce_sum_gradients`), so with R replicas
+    the global norm of the applied step can reach R times `global_clipnorm`;
+    there is no public hook between the all-reduce and the update. This is
+    the long-standing tensorflow/tensorflow#33929 (clipping before
+    aggregation, "usually wrong"), still so in Keras 3.15. TF1's synchronous
+    replicas clipped the summed gradient, as here: the sum moves in front of
+    the clipping and Keras' own all-reduce becomes the identity.
+
+    On JAX (and outside `strategy.run`) the gradient reaching the optimizer
+    is already the gradient of the global batch (`keras.distribution` runs
+    one SPMD program), so nothing is summed.
+    """
+
+    def _backend_apply_gradients(self, grads, trainable_variables):
+        super()._backend_apply_gradients(summed_over_replicas(grads), trainable_variables)
+
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        # Called by the TF backend's update step, after the clipping; already summed above.
+        return list(grads_and_vars)
+
+
+def summed_over_replicas(grads) -> list:
+    """The gradients all-reduced (summed) over tf.distribute replicas; unchanged elsewhere.
+
+    Keras scales each replica's loss by 1/R, so the sum is the gradient of
+    the mean loss over the global batch.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return list(grads)
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return list(grads)
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
+
+
 def variable_index(optimizer, variable) -> Optional[int]:
     """The position of a model variable among those the optimizer was built with.
 
@@ -137,4 +181,5 @@ def private_names() -> List[str]:
             "KerasTensor._keras_history", "Layer._inbound_nodes", "Layer._outbound_nodes",
             "Functional._nodes_by_depth", "Trainer._symbolic_build", "Trainer._maybe_symbolic_build",
             "keras.src.backend.tensorflow.trainer.reduce_per_replica",
-            "Optimizer._get_variable_index", "variable name 'seed_generator_state'"]
+            "Optimizer._get_variable_index", "variable name 'seed_generator_state'",
+            "Optimizer._backend_apply_gradients", "TFOptimizer._all_reduce_sum_gradients"]

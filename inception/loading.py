@@ -78,8 +78,11 @@ def final_weights_path(workdir: PathLike, use_ema: bool = True) -> str:
 
 
 def _run_of_checkpoint(prefix: str) -> Optional[str]:
-    """The run directory of `<run>/checkpoints/ckpt-N` (given as its prefix), if it is one."""
-    if not os.path.isfile(prefix + ".index"):
+    """The run directory of `<run>/checkpoints/ckpt-N` (TF's prefix, or Keras' `.weights.h5`), if it is one."""
+    from inception.training.keras_checkpoint import is_keras_checkpoint
+
+    keras_format = is_keras_checkpoint(prefix) and os.path.isfile(prefix)
+    if not (keras_format or os.path.isfile(prefix + ".index")):
         return None
     run = os.path.dirname(os.path.dirname(os.path.abspath(prefix)))
     return run if is_run_directory(run) else None
@@ -99,14 +102,18 @@ def _from_training_checkpoint(run: str, prefix: str, use_ema: bool, model_fn: Mo
     The model is compiled with the run's recipe only to create the optimizer
     slots that hold the averages; the learning-rate schedule plays no part.
     """
-    import tensorflow as tf
-
+    from inception.training.keras_checkpoint import is_keras_checkpoint
     from inception.training.recipe import recipe_from_config
 
     config = read_config(run)
     model = model_fn(config.model)
     model.compile(**recipe_from_config(config.recipe, steps_per_epoch=1, has_aux=has_aux(model)))
     model.optimizer.build(model.trainable_variables)
+    if is_keras_checkpoint(prefix):  # written on JAX; any backend reads it
+        model.load_weights(prefix)  # the model and its optimizer; the dropout RNG state is not needed
+        return _averaged(model, use_ema)
+    import tensorflow as tf
+
     # expect_partial: the checkpoint also holds the dropout RNG state, not needed here.
     tf.train.Checkpoint(model=model, optimizer=model.optimizer).restore(
         prefix).assert_existing_objects_matched().expect_partial()

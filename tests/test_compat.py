@@ -92,3 +92,35 @@ def test_no_other_module_touches_private_internals():
                   and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno} uses .{node.attr}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_keras_clips_between_the_two_methods_the_summing_mixin_overrides():
+    """Keras' order: _backend_apply_gradients -> _clip_gradients -> _all_reduce_sum_gradients -> update_step."""
+    calls = []
+
+    class Recording(compat.GradientsSummedBeforeClipping, keras.optimizers.SGD):
+        def _backend_apply_gradients(self, grads, trainable_variables):
+            calls.append("apply")
+            super()._backend_apply_gradients(grads, trainable_variables)
+
+        def _clip_gradients(self, grads):
+            calls.append("clip")
+            return super()._clip_gradients(grads)
+
+        def _all_reduce_sum_gradients(self, grads_and_vars):
+            calls.append("all_reduce")
+            return super()._all_reduce_sum_gradients(grads_and_vars)
+
+        def update_step(self, gradient, variable, learning_rate):
+            calls.append("update")
+            super().update_step(gradient, variable, learning_rate)
+
+    variable = keras.Variable([3.0, 4.0])
+    Recording(learning_rate=1.0, global_clipnorm=1.0).apply([keras.ops.convert_to_tensor([3.0, 4.0])], [variable])
+    assert calls == ["apply", "clip", "all_reduce", "update"]  # the TF backend's order
+    np.testing.assert_allclose(variable.numpy(), [3.0 - 0.6, 4.0 - 0.8], rtol=1e-6)  # clipped to norm 1
+
+
+def test_gradients_are_unchanged_outside_a_replica_context():
+    grads = [tf.constant([1.0, 2.0])]
+    assert compat.summed_over_replicas(grads)[0] is grads[0]

@@ -85,15 +85,16 @@ RUN = """
 """
 
 
-def _run(config_path, workdir, kill_at=0):
-    environment = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
+def _run(config_path, workdir, kill_at=0, backend="tensorflow"):
+    environment = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND=backend)
     return subprocess.run([sys.executable, "-c", textwrap.dedent(RUN), str(config_path), str(workdir),
                            str(kill_at)], cwd=REPO, env=environment, capture_output=True, text=True,
                           timeout=600)
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])  # tf.train.Checkpoint; Keras' .weights.h5
+def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path, backend):
     config = ExperimentConfig(
         name="resume", model=ModelConfig(num_classes=10, input_size=28),  # dropout and batch norm
         data=DataConfig(source="fashion_mnist", train_examples=512, eval_examples=16, shuffle_buffer=128),
@@ -103,18 +104,21 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
     config_path.write_text(config.to_json())
     kill_at = random.randint(9, 31)
 
-    whole = _run(config_path, tmp_path / "whole")
+    whole = _run(config_path, tmp_path / "whole", backend=backend)
     assert whole.returncode == 0, whole.stderr[-5000:]
-    killed = _run(config_path, tmp_path / "killed", kill_at)
+    killed = _run(config_path, tmp_path / "killed", kill_at, backend=backend)
     assert killed.returncode == -signal.SIGKILL, f"kill at {kill_at}: {killed.stderr[-5000:]}"
     assert not (tmp_path / "killed" / "final.weights.h5").exists()
-    resumed = _run(config_path, tmp_path / "killed")
+    written = sorted(p.name for p in (tmp_path / "killed" / "checkpoints").glob("ckpt-*"))
+    suffix = ".weights.h5" if backend == "jax" else ".index"
+    assert any(name.endswith(suffix) for name in written), written  # the backend's own format
+    resumed = _run(config_path, tmp_path / "killed", backend=backend)
     assert resumed.returncode == 0, resumed.stderr[-5000:]
 
     for use_ema in (False, True):
         expected, actual = (loading.load_trained_model(str(tmp_path / d), use_ema=use_ema, model_fn=tiny_model)
                             for d in ("whole", "killed"))
         for a, b in zip(expected.get_weights(), actual.get_weights()):
-            np.testing.assert_array_equal(a, b, err_msg=f"killed at step {kill_at}, ema={use_ema}")
+            np.testing.assert_array_equal(a, b, err_msg=f"{backend}: killed at {kill_at}, ema={use_ema}")
     records = [json.loads(line) for line in (tmp_path / "killed" / "history.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == list(range(4, 33, 4))

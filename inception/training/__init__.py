@@ -5,13 +5,15 @@
     results = inception.training.train_and_evaluate(config, workdir)
 
 Modules, one job each:
-  optimizer.py   TF1RMSProp, TF1Momentum: TF1 update rules, clipping after the all-reduce, TF1 EMA
+  optimizer.py   TF1RMSProp, TF1Momentum in keras.ops: TF1 update rules, clipping of the global gradient, TF1 EMA
   schedule.py    0.045 x 0.94^floor(epoch / 2), staircase
   losses.py      label-smoothed cross-entropy on integer labels (section 7)
   ema.py         the EMA's effective decay; `ema_weights(model)` swaps averages in for evaluation
   recipe.py      paper_recipe / recipe_from_config: model.compile arguments; targets_for
-  distribute.py  strategies: GPUs, logical CPU replicas, multi-worker; BN statistics across replicas
-  checkpoint.py  the whole training state on disk (model, optimizer, EMA, dropout RNG)
+  distribute.py  strategies: GPUs, logical CPU replicas, multi-worker; BN statistics across replicas;
+                 on JAX, keras.distribution.DataParallel over the local devices
+  checkpoint.py  the whole training state on disk (model, optimizer, EMA, dropout RNG); either format
+  keras_checkpoint.py  that state as Keras' ckpt-N.weights.h5 (the JAX path; TensorFlow reads it)
   callbacks.py   stop at a step, periodic checkpoint, NaN guard, averaged evaluation, step history
   workdir.py     what a run writes where; config.json
   trainer.py     train / evaluate / train_and_evaluate

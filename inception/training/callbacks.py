@@ -92,9 +92,16 @@ class StopAtStep(keras.callbacks.Callback):
     def __init__(self, last_step: int):
         super().__init__()
         self.last_step = last_step
+        self._step = 0
+
+    def on_train_begin(self, logs=None):
+        self._step = _step(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
-        if _step(self.model) >= self.last_step:
+        # Counted here, not read from the optimizer: on JAX reading the model
+        # each batch would copy the training state back out of the step.
+        self._step += 1
+        if self._step >= self.last_step:
             self.model.stop_training = True
 
 

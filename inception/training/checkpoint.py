@@ -9,6 +9,13 @@ leaves the previous checkpoint as the latest. A checkpoint damaged later
 (a truncated or overwritten file) is reported by name and skipped: the run
 resumes from the newest intact one.
 
+That is the TensorFlow backend's format (it holds tf.distribute's mirrored
+variables and works with several workers). On other backends (JAX) the same
+state is Keras' own `ckpt-N.weights.h5` (`keras_checkpoint.py`), which
+TensorFlow reads too; `training_checkpoint` picks the backend's one, and
+finding, checking and restoring the newest intact checkpoint is the same
+for both.
+
 Keras' BackupAndRestore is not used: it restores only the epoch, not the
 position inside it, and its `.weights.h5` omits the dropout RNG state, so a
 resumed run would not finish with the same weights.
@@ -25,25 +32,28 @@ from typing import List, Optional
 import keras
 import tensorflow as tf
 from absl import logging
+from keras import ops
 
 from inception import compat
-from inception.training import distribute
+from inception.training import distribute, keras_checkpoint
 
 CHECKPOINT_PREFIX = "ckpt"
 
 
 def checkpoints_newest_first(directory: str) -> List[str]:
-    """Every `ckpt-N` prefix in `directory` (index file present), the highest N first.
+    """Every checkpoint in `directory`, the highest step first, in either format.
 
-    Read from the file system rather than TF's `checkpoint` state file, which
-    can itself be the damaged one.
+    TensorFlow's `ckpt-N` (as its prefix; index file present) and Keras'
+    `ckpt-N.weights.h5` (`keras_checkpoint`). Read from the file system
+    rather than TF's `checkpoint` state file, which can itself be the
+    damaged one.
     """
-    found = []
+    found = keras_checkpoint.keras_checkpoints(directory)
     for index in glob.glob(os.path.join(glob.escape(directory), f"{CHECKPOINT_PREFIX}-*.index")):
         match = re.fullmatch(rf"{CHECKPOINT_PREFIX}-(\d+)\.index", os.path.basename(index))
         if match:
             found.append((int(match.group(1)), index[: -len(".index")]))
-    return [prefix for _, prefix in sorted(found, reverse=True)]
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 _READ_ERRORS = (tf.errors.OpError, ValueError, IndexError, OSError)
@@ -60,6 +70,8 @@ def unreadable_reason(prefix: str) -> Optional[str]:
     The index file is read when the checkpoint is opened, the data files when
     each tensor is read, so the step that fails tells which file is damaged.
     """
+    if keras_checkpoint.is_keras_checkpoint(prefix):
+        return keras_checkpoint.unreadable_reason(prefix)
     try:
         reader = tf.train.load_checkpoint(prefix)
     except _READ_ERRORS as error:
@@ -88,7 +100,33 @@ def all_finite(model: keras.Model) -> bool:
     """True when every weight of the model and of its optimizer is finite."""
     variables = [v for v in model.variables + model.optimizer.variables
                  if keras.backend.is_float_dtype(v.dtype)]
-    return bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables]))
+    return all(bool(ops.all(ops.isfinite(v))) for v in variables)
+
+
+def restore_latest(checkpoint) -> int:
+    """Restore the newest intact checkpoint into `checkpoint`'s model, if any; returns its step (else 0).
+
+    A checkpoint that cannot be read whole is named in the log and skipped;
+    nothing is deleted, so it can still be inspected.
+    """
+    prefix = latest_intact_checkpoint(checkpoint.directory)
+    if prefix is None:
+        found = checkpoints_newest_first(checkpoint.directory)
+        if found:
+            logging.warning("None of the %d checkpoints in %s can be read back; training "
+                            "starts again from step 0 (they are left in place).",
+                            len(found), checkpoint.directory)
+        return 0
+    return checkpoint.restore(prefix)
+
+
+def training_checkpoint(model: keras.Model, directory: str, *, strategy=None, **kwargs):
+    """The checkpoint of this backend: TensorFlow's format on TensorFlow (tf.distribute, several
+    workers), Keras' `.weights.h5` elsewhere (JAX)."""
+    if keras.backend.backend() == "tensorflow":
+        return TrainingCheckpoint(model, directory, strategy=strategy, **kwargs)
+    kwargs.pop("chief", None), kwargs.pop("worker", None)  # one process writes on this path
+    return keras_checkpoint.KerasCheckpoint(model, directory, **kwargs)
 
 
 class TrainingCheckpoint:
@@ -130,20 +168,15 @@ class TrainingCheckpoint:
         return tf.train.latest_checkpoint(self.directory)
 
     def restore_latest(self) -> int:
-        """Restore the newest intact checkpoint, if any; returns its step (else 0).
+        """Restore the newest intact checkpoint, if any; returns its step (else 0)."""
+        return restore_latest(self)
 
-        A checkpoint that cannot be read whole is named in the log and
-        skipped; nothing is deleted, so it can still be inspected.
-        """
-        prefix = latest_intact_checkpoint(self.directory)
-        if prefix is None:
-            found = checkpoints_newest_first(self.directory)
-            if found:
-                logging.warning("None of the %d checkpoints in %s can be read back; training "
-                                "starts again from step 0 (they are left in place).",
-                                len(found), self.directory)
-            return 0
-        self._checkpoint.restore(prefix).assert_existing_objects_matched()
+    def restore(self, prefix: str) -> int:
+        """Restore one checkpoint (either format: a JAX run resumes on TensorFlow); returns its step."""
+        if keras_checkpoint.is_keras_checkpoint(prefix):
+            keras_checkpoint.restore_state(self.model, prefix)
+        else:
+            self._checkpoint.restore(prefix).assert_existing_objects_matched()
         self.saved_step = self.step
         self.restored = prefix
         return self.step

@@ -1,5 +1,8 @@
 """Replicas: one machine's GPUs, N logical CPU devices, or several workers (paper section 8: 50 synchronous replicas).
 
+On TensorFlow these are tf.distribute strategies; on JAX, Keras'
+`DataParallel` over all local devices (`KerasDataParallel`).
+
 All strategies are synchronous: every step, each replica computes gradients
 on its own `per_replica_batch` examples, the gradients are summed across
 replicas, and every replica applies the same update. Batch-norm statistics
@@ -9,9 +12,11 @@ the paper's setup of 50 replicas with batch 32.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 from inception.config import DistributeConfig
@@ -58,12 +63,51 @@ def strategy_kind(dist: DistributeConfig) -> str:
     return "default"
 
 
-def build_strategy(dist: DistributeConfig) -> tf.distribute.Strategy:
-    """The tf.distribute strategy for `dist`. Call it first thing in a process.
+class KerasDataParallel:
+    """The JAX path's replicas: `keras.distribution.DataParallel` over every local device.
 
-    MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG and, like the
-    logical CPU split, must be created before TensorFlow runs any op.
+    Stands where the TensorFlow path has its strategy, with the parts the
+    trainer uses (`num_replicas_in_sync`, `scope`). Keras compiles one SPMD
+    step: each device takes its slice of the global batch, the gradient
+    (and the batch-norm statistics) are those of the global batch, and the
+    variables are replicated. With one device nothing is distributed.
     """
+
+    def __init__(self, devices: list):
+        self.devices = devices
+        self.distribution = keras.distribution.DataParallel(devices=devices) if len(devices) > 1 else None
+        if self.distribution is not None:
+            # For the whole process, as a strategy is: fit, evaluate and new variables all use it.
+            keras.distribution.set_distribution(self.distribution)
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return len(self.devices)
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
+def _keras_data_parallel(dist: DistributeConfig) -> KerasDataParallel:
+    """Every local accelerator (or CPU device); tf.distribute's strategies do not apply on JAX."""
+    if dist.strategy not in ("auto", "default"):
+        raise ValueError(f"strategy={dist.strategy!r} is tf.distribute (KERAS_BACKEND=tensorflow); on "
+                         f"{keras.backend.backend()} the replicas are all local devices (DataParallel).")
+    if dist.cpu_replicas:
+        raise ValueError("cpu_replicas splits TensorFlow's CPU; on JAX set "
+                         "XLA_FLAGS=--xla_force_host_platform_device_count=N before starting Python.")
+    return KerasDataParallel(keras.distribution.list_devices())
+
+
+def build_strategy(dist: DistributeConfig):
+    """The replicas for `dist`: a tf.distribute strategy on TensorFlow, else `KerasDataParallel`.
+
+    Call it first thing in a process. MultiWorkerMirroredStrategy reads the
+    cluster from TF_CONFIG and, like the logical CPU split, must be created
+    before TensorFlow runs any op.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return _keras_data_parallel(dist)
     kind = strategy_kind(dist)
     if kind == "multi_worker":
         if dist.cpu_replicas:
@@ -115,6 +159,8 @@ def average_batch_norm_statistics(model, strategy: tf.distribute.Strategy) -> No
     """
     statistics = [v for v in model.non_trainable_variables
                   if v.name in ("moving_mean", "moving_variance")]
+    if not isinstance(strategy, tf.distribute.Strategy):
+        return  # DataParallel: one copy, of the global batch's statistics
     if strategy.num_replicas_in_sync == 1 or not statistics:
         return
 
@@ -130,10 +176,15 @@ def average_batch_norm_statistics(model, strategy: tf.distribute.Strategy) -> No
     tf.function(lambda: strategy.run(replace_by_mean))()
 
 
-def distribute_dataset(strategy: tf.distribute.Strategy, dataset_fn):
+def distribute_dataset(strategy, dataset_fn):
     """`dataset_fn(input_context)` run once per input pipeline (one per worker).
 
     Each pipeline reads its own part of the data and yields per-replica
-    batches (`input_context.get_per_replica_batch_size(global_batch)`).
+    batches (`input_context.get_per_replica_batch_size(global_batch)`). On
+    JAX there is one pipeline of global batches, which Keras splits over
+    the devices.
     """
+    if not isinstance(strategy, tf.distribute.Strategy):
+        return dataset_fn(tf.distribute.InputContext(num_input_pipelines=1, input_pipeline_id=0,
+                                                     num_replicas_in_sync=1))
     return strategy.distribute_datasets_from_function(dataset_fn)

@@ -1,23 +1,27 @@
-"""The paper's optimizers with TensorFlow-1 semantics (paper section 8, SPEC 3).
+"""The paper's optimizers with TensorFlow-1 semantics (paper section 8), in `keras.ops`.
 
 Both are `keras.optimizers.Optimizer`s, so they work with `model.compile` and
-`model.fit`. What Keras does not do, and this module adds:
+`model.fit` on every Keras backend (TensorFlow and JAX are tested). What Keras
+does not do, and this module adds:
 
-- TF1 update rules (TF1's own kernels). Keras' RMSprop starts the mean-square slot at 0 and puts
+- TF1 update rules. Keras' RMSprop starts the mean-square slot at 0 and puts
   epsilon outside the square root; with the paper's epsilon of 1.0 that is a
   different optimizer. Keras' SGD folds the learning rate into the momentum
-  accumulator; TF1's MomentumOptimizer does not.
-- Clipping the aggregated gradient. Keras clips each replica's gradient before
-  the all-reduce (`_clip_gradients` runs before `_backend_update_step`), so
-  with R replicas the global norm of the applied update can reach R times the
-  threshold. Here the gradients are summed across replicas first, then
-  clipped, as TF1's synchronous replicas did.
+  accumulator; TF1's MomentumOptimizer does not. The rules below are written
+  in the order of TF's own training kernels (`ApplyRMSProp`,
+  `ApplyMomentum`), which TF1's optimizers ran.
+- Clipping the global gradient. Under tf.distribute Keras clips each
+  replica's gradient before the all-reduce, so with R replicas the global
+  norm of the applied update can reach R times the threshold. Here the
+  gradients are summed across replicas first, then clipped, as TF1's
+  synchronous replicas did (`compat.GradientsSummedBeforeClipping`). Under
+  `keras.distribution` (JAX) the gradient is already the global one.
 - TF1's parameter averaging, `ExponentialMovingAverage(decay, num_updates=t)`
   (see `ema.py`), kept in optimizer slots so that it is checkpointed with the
-  optimizer and updated on the device that holds each variable. Keras'
-  `use_ema` has no warm-up and overwrites the model's weights at the end of
-  `fit`; here the model keeps its raw weights and `ema.ema_weights(model)`
-  swaps the averages in for evaluation and export.
+  optimizer and updated where each variable lives. Keras' `use_ema` has no
+  warm-up and overwrites the model's weights at the end of `fit`; here the
+  model keeps its raw weights and `ema.ema_weights(model)` swaps the
+  averages in for evaluation and export.
 """
 
 from __future__ import annotations
@@ -25,62 +29,39 @@ from __future__ import annotations
 from typing import Optional
 
 import keras
-import tensorflow as tf
 from keras import ops
 
+from inception import compat
 from inception.training import ema
 
 
 def _copy_of(variable):
-    """An initializer giving the variable's current value (TF1 starts shadows there)."""
+    """An initializer giving the variable's current value (TF1 starts shadows there).
+
+    A copy, not the same buffer: JAX donates each variable's buffer to the
+    training step, and one buffer cannot be donated twice.
+    """
 
     def initializer(shape, dtype=None):
-        return ops.cast(ops.convert_to_tensor(variable), dtype or variable.dtype)
+        return ops.copy(ops.cast(ops.convert_to_tensor(variable), dtype or variable.dtype))
 
     return initializer
 
 
-# The update rules run TensorFlow's own training kernels, the ones TF1's
-# optimizers call: exactly TF1's arithmetic (bit for bit), and one graph op
-# per variable instead of a dozen, which keeps the training graph small.
-
-
-def _handle(variable):
-    """The resource handle of a Keras or tf variable (the local copy inside a strategy update)."""
-    if isinstance(variable, keras.Variable):
-        variable = variable.value  # the tf.Variable inside
-    return variable.handle
-
-
-def _like(value, variable):
+def _as(value, variable):
+    """`value` as a tensor of the variable's dtype (gradients and hyper-parameters alike)."""
     return ops.cast(value, variable.dtype)
 
 
-def _dense(gradient, variable):
-    return ops.cast(tf.convert_to_tensor(gradient), variable.dtype)
-
-
-def _sum_over_replicas(grads):
-    """All-reduce (sum) the per-replica gradients; the identity outside `strategy.run`.
-
-    Keras scales each replica's loss by 1/R, so the sum is the gradient of the
-    mean loss over the global batch.
-    """
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return list(grads)
-    return context.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
-
-
-class TF1Optimizer(keras.optimizers.Optimizer):
-    """Base of the paper's optimizers: aggregated clipping and TF1 averaging.
+class TF1Optimizer(compat.GradientsSummedBeforeClipping, keras.optimizers.Optimizer):
+    """Base of the paper's optimizers: clipping of the global gradient and TF1 averaging.
 
     Subclasses create their slots in `build_slots` and implement the update
-    rule in `apply_rule`; everything else is Keras.
+    rule in `apply_rule` with `keras.ops`; everything else is Keras.
 
     Args:
         learning_rate: float or `keras.optimizers.schedules.LearningRateSchedule`.
-        global_clipnorm: clip the all-reduced gradient to this global norm.
+        global_clipnorm: clip the global (all-reduced) gradient to this norm.
         ema_decay: keep TF1 moving averages of the trainable variables with
             this maximum decay (0.9999 in the paper); None keeps none.
     """
@@ -114,11 +95,15 @@ class TF1Optimizer(keras.optimizers.Optimizer):
     def build_slots(self, variables):
         raise NotImplementedError
 
+    def slot_index(self, variable) -> int:
+        """The position of a model variable among the slots (as the optimizer was built)."""
+        return compat.variable_index(self, variable)
+
     def average_of(self, variable):
         """The moving average (a variable) of one of the model's trainable variables."""
         if self.ema_decay is None:
             raise ValueError("This optimizer keeps no moving averages (ema_decay=None).")
-        return self._averages[self._get_variable_index(variable)]
+        return self._averages[self.slot_index(variable)]
 
     @property
     def learning_rate_schedule(self):
@@ -131,16 +116,9 @@ class TF1Optimizer(keras.optimizers.Optimizer):
 
     # -- one step ----------------------------------------------------------
 
-    def _backend_apply_gradients(self, grads, trainable_variables):
-        # Sum across replicas *before* Keras clips (see the module docstring).
-        super()._backend_apply_gradients(_sum_over_replicas(grads), trainable_variables)
-
-    def _all_reduce_sum_gradients(self, grads_and_vars):
-        # The TF backend would all-reduce here, after clipping; already done above.
-        return list(grads_and_vars)
-
     def update_step(self, gradient, variable, learning_rate):
-        self.apply_rule(gradient, variable, learning_rate)
+        """One variable's update (Keras calls it after clipping the global gradient)."""
+        self.apply_rule(_as(gradient, variable), variable, _as(learning_rate, variable))
         if self.ema_decay is not None:
             self._update_average(variable)
 
@@ -148,16 +126,14 @@ class TF1Optimizer(keras.optimizers.Optimizer):
         raise NotImplementedError
 
     def _update_average(self, variable):
-        """TF1 `assign_moving_average`: avg -= (1 - decay) * (avg - var).
+        """TF1 `assign_moving_average`: avg -= (avg - var) * (1 - decay).
 
         t is the number of updates before this one (TF1's `global_step` as the
         step reads it), so the first update uses decay min(d, 1/10).
         """
         average = self.average_of(variable)
         decay = ema.tf1_decay(ops.cast(self.iterations, variable.dtype), self.ema_decay)
-        tf.raw_ops.ResourceApplyGradientDescent(
-            var=_handle(average), alpha=1.0 - decay,
-            delta=ops.subtract(average, variable))
+        self.assign_sub(average, ops.multiply(ops.subtract(average, variable), 1.0 - decay))
 
     def get_config(self):
         config = super().get_config()
@@ -172,7 +148,7 @@ class TF1Optimizer(keras.optimizers.Optimizer):
 class TF1RMSProp(TF1Optimizer):
     """RMSProp as `tf.compat.v1.train.RMSPropOptimizer` (paper section 8).
 
-        ms  <- decay * ms + (1 - decay) * g^2        (ms starts at 1.0)
+        ms  <- ms + (g^2 - ms) * (1 - decay)         (ms starts at 1.0)
         mom <- momentum * mom + lr * g / sqrt(ms + epsilon)
         var <- var - mom
 
@@ -194,12 +170,14 @@ class TF1RMSProp(TF1Optimizer):
         self._momenta = [self.add_variable_from_reference(v, "momentum") for v in variables]
 
     def apply_rule(self, gradient, variable, learning_rate):
-        index = self._get_variable_index(variable)
-        tf.raw_ops.ResourceApplyRMSProp(
-            var=_handle(variable), ms=_handle(self._mean_squares[index]),
-            mom=_handle(self._momenta[index]), lr=_like(learning_rate, variable),
-            rho=_like(self.decay, variable), momentum=_like(self.momentum, variable),
-            epsilon=_like(self.epsilon, variable), grad=_dense(gradient, variable))
+        index = self.slot_index(variable)
+        mean_square, momentum = self._mean_squares[index], self._momenta[index]
+        self.assign_add(mean_square, ops.multiply(ops.subtract(ops.square(gradient), mean_square),
+                                                  _as(1.0 - self.decay, variable)))
+        step = ops.divide(ops.multiply(gradient, learning_rate),
+                          ops.sqrt(ops.add(mean_square, _as(self.epsilon, variable))))
+        self.assign(momentum, ops.add(ops.multiply(momentum, _as(self.momentum, variable)), step))
+        self.assign_sub(variable, momentum)
 
     def get_config(self):
         config = super().get_config()
@@ -209,7 +187,7 @@ class TF1RMSProp(TF1Optimizer):
 
 @keras.saving.register_keras_serializable(package="inception")
 class TF1Momentum(TF1Optimizer):
-    """Momentum SGD as `tf.compat.v1.train.MomentumOptimizer` (Table 3, first row).
+    """Momentum SGD as `tf.compat.v1.train.MomentumOptimizer` (paper Table 3, first row).
 
         accum <- momentum * accum + g
         var   <- var - lr * accum
@@ -224,10 +202,10 @@ class TF1Momentum(TF1Optimizer):
         self._accumulators = [self.add_variable_from_reference(v, "momentum") for v in variables]
 
     def apply_rule(self, gradient, variable, learning_rate):
-        accumulator = self._accumulators[self._get_variable_index(variable)]
-        tf.raw_ops.ResourceApplyMomentum(
-            var=_handle(variable), accum=_handle(accumulator), lr=_like(learning_rate, variable),
-            grad=_dense(gradient, variable), momentum=_like(self.momentum, variable))
+        accumulator = self._accumulators[self.slot_index(variable)]
+        self.assign(accumulator, ops.add(ops.multiply(accumulator, _as(self.momentum, variable)),
+                                         gradient))
+        self.assign_sub(variable, ops.multiply(accumulator, learning_rate))
 
     def get_config(self):
         config = super().get_config()

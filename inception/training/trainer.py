@@ -28,7 +28,7 @@ from inception.config import ExperimentConfig, ModelConfig, RunSize
 from inception.loading import build_model, has_aux, load_final_weights
 from inception.training import callbacks as callbacks_lib
 from inception.training import distribute
-from inception.training.checkpoint import TrainingCheckpoint, all_finite
+from inception.training.checkpoint import all_finite, training_checkpoint
 from inception.training.ema import ema_weights
 from inception.training.recipe import recipe_from_config
 from inception.training.workdir import RunPaths, write_config, write_results
@@ -42,11 +42,11 @@ class TrainedRun:
 
     config: ExperimentConfig
     paths: RunPaths
-    strategy: tf.distribute.Strategy
+    strategy: object  # a tf.distribute.Strategy, or distribute.KerasDataParallel on JAX
     model: keras.Model
     model_fn: ModelFn
     size: RunSize
-    checkpoint: TrainingCheckpoint
+    checkpoint: object  # checkpoint.TrainingCheckpoint, or keras_checkpoint.KerasCheckpoint on JAX
     history: list  # StepHistory records, resumed runs included
     train_seconds: float
     chief: bool
@@ -109,7 +109,7 @@ def _prebuild_for_several_workers(model: keras.Model, config: ExperimentConfig) 
     compat.prebuild_compiled_state(model, (images, labels))
 
 
-def _callbacks(run_paths: RunPaths, checkpoint: TrainingCheckpoint, history, size: RunSize,
+def _callbacks(run_paths: RunPaths, checkpoint, history, size: RunSize,
                config: ExperimentConfig, chief: bool) -> list:
     """Order matters: the NaN check runs before anything can save; the held-out
     accuracy goes into the logs before the history and TensorBoard read them."""
@@ -191,8 +191,8 @@ def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn]
         model.compile(**recipe_from_config(config.recipe, size.steps_per_epoch, has_aux=has_aux(model)))
         if distribute.num_workers(strategy) > 1:
             _prebuild_for_several_workers(model, config)
-        checkpoint = TrainingCheckpoint(model, paths.checkpoints, chief=chief,
-                                        worker=distribute.worker_id(strategy), strategy=strategy)
+        checkpoint = training_checkpoint(model, paths.checkpoints, chief=chief,
+                                         worker=distribute.worker_id(strategy), strategy=strategy)
     start_step = checkpoint.restore_latest()
     if start_step:
         logging.info("Resuming from %s (step %d).", checkpoint.restored, start_step)
