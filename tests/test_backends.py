@@ -10,15 +10,12 @@ they got.
 Dropout is off: the backends draw different random masks.
 """
 
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support import run_python
+
 BACKENDS = ("tensorflow", "jax")  # the first one writes the starting weights
 
 RUN = """
@@ -89,12 +86,9 @@ RUN = """
 """
 
 
-def run_on(backend: str, workdir, timeout: int = 900) -> None:
+def run_on(backend: str, workdir) -> None:
     """Run RUN in a fresh process on `backend`."""
-    environment = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2")
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(RUN), str(workdir), *BACKENDS],
-                            cwd=REPO, env=environment, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{backend}: {result.stderr[-5000:]}"
+    run_python(RUN, workdir, *BACKENDS, env={"KERAS_BACKEND": backend}, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,24 +9,20 @@ test of both backends is in test_training_trainer.py.
 import glob
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support import run_python, run_script
 
 
-def run_on_jax(code: str, *args, devices: int = 1, timeout: int = 600) -> str:
-    environment = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2",
-                       XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
-    result = subprocess.run([sys.executable, *(["-c", textwrap.dedent(code)] if code else []),
-                             *map(str, args)], cwd=REPO, env=environment, capture_output=True,
-                            text=True, timeout=timeout)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return result.stdout
+
+def run_on_jax(code, *args, devices: int = 1) -> str:
+    """`code` (or, when None, the script args[0]) on JAX with `devices` CPU devices; its stdout."""
+    env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+    if code is None:
+        return run_script(args[0], *args[1:], env=env, check=True).stdout
+    return run_python(code, *args, env=env, check=True).stdout
 
 
 DATA_PARALLEL_STEP = """

@@ -1,12 +1,8 @@
 """train_and_evaluate end to end; a run killed with SIGKILL resumes to the same weights."""
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -16,8 +12,8 @@ from inception import loading
 from inception.training import trainer
 from inception.training.testing import tiny_model
 from inception.training.workdir import read_config
+from tests.support import run_python
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TINY_DATA = DataConfig(source="fashion_mnist", train_examples=64, eval_examples=16,
                        train_augmentation=False, shuffle_buffer=64)
@@ -86,10 +82,7 @@ RUN = """
 
 
 def _run(config_path, workdir, kill_at=0, backend="tensorflow"):
-    environment = dict(os.environ, PYTHONPATH=REPO, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND=backend)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(RUN), str(config_path), str(workdir),
-                           str(kill_at)], cwd=REPO, env=environment, capture_output=True, text=True,
-                          timeout=600)
+    return run_python(RUN, config_path, workdir, kill_at, env={"KERAS_BACKEND": backend})
 
 
 @pytest.mark.slow
