@@ -1,17 +1,20 @@
-"""The small profile's training step on TensorFlow and on JAX, on this machine, in one run.
+"""The small profile's training step on TensorFlow (oneDNN on and off) and on JAX, in one run.
 
     python tools/benchmark_backends.py                 # bn_auxiliary, small profile, batch 128
-    python tools/benchmark_backends.py --steps 20 --batch 32
+    python tools/benchmark_backends.py --rounds 3 --variants tensorflow,tensorflow_onednn_off
 
-Each backend runs in its own process (Keras picks the backend at import):
+Each variant runs in its own process (Keras picks the backend at import,
+TensorFlow reads TF_ENABLE_ONEDNN_OPTS when it starts), the variants in
+turn, `--rounds` times; each ratio is the median over rounds of that
+round's ratio, so that a change of the machine's load between rounds cancels:
 the main row's network at the small profile (75x75, depth multiplier 0.25,
 the auxiliary head, dropout) compiled with the whole recipe of paper
 section 8 (TF1 RMSProp, staircase schedule, clipping, EMA, smoothed losses),
 `model.fit` over one in-memory batch repeated, so the figure is the training
 step alone, not the input pipeline. The first `--warmup` steps (tracing and
-compilation) are not timed. Prints ms/step, images/s and the JAX/TF ratio,
-with the CPU model, the cores and the load average: on a shared machine the
-figures move with the load, so compare backends from the same run.
+compilation) are not timed. Prints ms/step, images/s and each variant's time
+per step over TensorFlow's (oneDNN on), with the CPU model, its instruction
+sets and the load average.
 """
 
 import json
@@ -22,7 +25,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402  (the backend is KERAS_BACKEND's, set before a child starts)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402  (the backend is KERAS_BACKEND's, set before a child starts)
 from absl import app, flags  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -30,9 +34,17 @@ flags.DEFINE_string("row", "bn_auxiliary", "The row whose small-profile network 
 flags.DEFINE_integer("batch", 128, "Global batch (the small profile's is 128).", lower_bound=1)
 flags.DEFINE_integer("steps", 10, "Timed training steps per backend.", lower_bound=1)
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing, compilation).", lower_bound=1)
-flags.DEFINE_string("child", None, "Internal: time this process's backend and print JSON.")
+flags.DEFINE_integer("rounds", 1, "Times each variant runs, in turn.", lower_bound=1)
+flags.DEFINE_bool("child", False, "Internal: time this process's backend and print JSON.")
 
-BACKENDS = ("tensorflow", "jax")
+# Each variant: the environment its process starts with.
+VARIANTS = {
+    "tensorflow": {"KERAS_BACKEND": "tensorflow", "TF_ENABLE_ONEDNN_OPTS": "1"},
+    "tensorflow_onednn_off": {"KERAS_BACKEND": "tensorflow", "TF_ENABLE_ONEDNN_OPTS": "0"},
+    "jax": {"KERAS_BACKEND": "jax"},
+}
+flags.DEFINE_list("variants", list(VARIANTS), f"Which of {sorted(VARIANTS)} to time; the first is "
+                  "the baseline of the ratios.")
 
 
 class StepClock(keras.callbacks.Callback):
@@ -58,7 +70,7 @@ def time_this_backend(row: str, batch: int, steps: int, warmup: int) -> dict:
 
     import inception
     from inception import profiles
-    from inception.training import recipe_from_config, targets_for
+    from inception.training import recipe_from_config
 
     config = profiles.get(row, "small").config
     model = inception.inception_v3(config.model)
@@ -67,7 +79,7 @@ def time_this_backend(row: str, batch: int, steps: int, warmup: int) -> dict:
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     labels = rng.integers(0, config.model.num_classes, batch).astype("int32")
-    dataset = tf.data.Dataset.from_tensors((images, labels)).map(targets_for(model)).repeat()
+    dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
     clock = StepClock()
     started = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=warmup + steps, verbose=0, callbacks=[clock])
@@ -77,14 +89,14 @@ def time_this_backend(row: str, batch: int, steps: int, warmup: int) -> dict:
             "total_seconds": time.perf_counter() - started, "images_per_second": batch / np.median(timed)}
 
 
-def run_backend(backend: str) -> dict:
-    """`time_this_backend` in a fresh process with KERAS_BACKEND=backend."""
-    argv = [sys.executable, os.path.abspath(__file__), f"--child={backend}", f"--row={FLAGS.row}",
+def run_variant(name: str) -> dict:
+    """`time_this_backend` in a fresh process with the variant's environment."""
+    argv = [sys.executable, os.path.abspath(__file__), "--child", f"--row={FLAGS.row}",
             f"--batch={FLAGS.batch}", f"--steps={FLAGS.steps}", f"--warmup={FLAGS.warmup}"]
-    done = subprocess.run(argv, env=dict(os.environ, KERAS_BACKEND=backend), capture_output=True,
+    done = subprocess.run(argv, env=dict(os.environ, **VARIANTS[name]), capture_output=True,
                           text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{backend} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -93,20 +105,24 @@ def main(argv):
     if FLAGS.child:
         print(json.dumps(time_this_backend(FLAGS.row, FLAGS.batch, FLAGS.steps, FLAGS.warmup)))
         return
+    unknown = sorted(set(FLAGS.variants) - set(VARIANTS))
+    if unknown:
+        raise app.UsageError(f"Unknown variant(s) {unknown}; valid: {sorted(VARIANTS)}.")
     from inception import machine
 
-    model_name, _ = machine.cpu_model_and_flags()
-    print(f"CPU: {model_name}; {machine.available_cores()} cores; load average before: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{FLAGS.row}, small profile, batch {FLAGS.batch}: median of {FLAGS.steps} steps "
-          f"after {FLAGS.warmup} untimed")
-    results = {backend: run_backend(backend) for backend in BACKENDS}
-    for backend, result in results.items():
-        print(f"  {backend:10s} {result['ms_per_step']:8.1f} ms/step (min {result['ms_per_step_min']:.1f})"
-              f"  {result['images_per_second']:7.1f} images/s  first {FLAGS.warmup} steps "
-              f"{result['warmup_seconds']:.1f} s")
-    ratio = results["jax"]["ms_per_step"] / results["tensorflow"]["ms_per_step"]
-    print(f"  JAX / TensorFlow time per step: {ratio:.2f}")
+    described = machine.describe()
+    print(f"CPU: {described['cpu']} ({machine.isa_summary(described)}); {described['cores']} cores; "
+          f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{FLAGS.row}, small profile, batch {FLAGS.batch}: median of {FLAGS.steps} steps after "
+          f"{FLAGS.warmup} untimed, {FLAGS.rounds} round(s)")
+    rounds = [{name: run_variant(name) for name in FLAGS.variants} for _ in range(FLAGS.rounds)]
+    baseline = FLAGS.variants[0]
+    for name in FLAGS.variants:
+        ms = np.median([r[name]["ms_per_step"] for r in rounds])
+        ratio = np.median([r[name]["ms_per_step"] / r[baseline]["ms_per_step"] for r in rounds])
+        print(f"  {name:22s} {ms:8.1f} ms/step  {FLAGS.batch / ms * 1000:7.1f} images/s  "
+              f"time / {baseline}'s: {ratio:.2f}  (first {FLAGS.warmup} steps "
+              f"{np.median([r[name]['warmup_seconds'] for r in rounds]):.1f} s)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
