@@ -12,7 +12,7 @@ pinned in setup.cfg.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 
 # -- TensorFlow -----------------------------------------------------------------
@@ -172,14 +172,3 @@ def variable_index(optimizer, variable) -> Optional[int]:
     (the moving averages of a weight) need it.
     """
     return optimizer._get_variable_index(variable)
-
-
-def private_names() -> List[str]:
-    """The internals this module relies on, for the canary test and the docs."""
-    return ["tensorflow.python.util._pywrap_util_port.IsMklEnabled",
-            "tensorflow.python.framework.convert_to_constants.convert_variables_to_constants_v2",
-            "KerasTensor._keras_history", "Layer._inbound_nodes", "Layer._outbound_nodes",
-            "Functional._nodes_by_depth", "Trainer._symbolic_build", "Trainer._maybe_symbolic_build",
-            "keras.src.backend.tensorflow.trainer.reduce_per_replica",
-            "Optimizer._get_variable_index", "variable name 'seed_generator_state'",
-            "Optimizer._backend_apply_gradients", "TFOptimizer._all_reduce_sum_gradients"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from absl import logging
 

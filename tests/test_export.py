@@ -1,4 +1,4 @@
-"""SavedModel export for TF Serving (inception/export.py, tools/export_savedmodel.py; SPEC 6).
+"""SavedModel export for TF Serving (inception/export.py, tools/export_savedmodel.py).
 
 A tiny model is trained for two steps with the recipe, so that its moving
 averages differ from its raw weights, and exported once for the module. The

@@ -148,8 +148,7 @@ def test_int8_needs_onednn():
 
 INT8 = """
     import sys, numpy as np, tensorflow as tf, keras, inception
-    sys.path.insert(0, "tests")
-    from test_fast_inference import SMALL, images, with_trained_statistics
+    from tests.test_fast_inference import SMALL, images, with_trained_statistics
     from inception import fast_inference
 
     assert fast_inference.onednn_enabled()

@@ -1,4 +1,4 @@
-"""The network: golden parameter counts, shapes and variants (SPEC section 2)."""
+"""The network: golden parameter counts, shapes and variants (paper section 6, Figure 10, Table 1)."""
 
 import pathlib
 import re
@@ -20,7 +20,7 @@ def canonical():
     return inception.inception_v3(num_classes=1000, include_aux=True)
 
 
-# --- Golden parameter counts (SPEC 2.1; keras.applications and TF-slim agree) ---
+# --- Golden parameter counts (keras.applications and TF-slim agree) ---
 
 def test_parameters_without_aux_equal_keras_applications():
     model = inception.inception_v3(include_aux=False)
@@ -189,7 +189,7 @@ def test_weight_decay_has_l2_loss_semantics():
 
 
 def test_same_average_pooling_ignores_padded_cells():
-    """TensorFlow's SAME average pool divides by the real cells only (SPEC 2.1)."""
+    """TensorFlow's SAME average pool divides by the real cells only, as the released network."""
     model = inception.inception_v3(num_classes=3, input_size=75, depth_multiplier=0.1, include_aux=False)
     pool = model.get_layer("Mixed_5b.Branch_3.AvgPool_0a_3x3")
     ones = np.ones((1, 5, 5, 2), "float32")

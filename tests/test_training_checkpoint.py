@@ -1,4 +1,4 @@
-"""The whole training state survives a save and restore (SPEC section 5)."""
+"""The whole training state survives a save and restore."""
 
 import numpy as np
 import tensorflow as tf

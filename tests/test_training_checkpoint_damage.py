@@ -1,4 +1,4 @@
-"""A damaged latest checkpoint: the run resumes from the newest intact one (SPEC section 5).
+"""A damaged latest checkpoint: the run resumes from the newest intact one.
 
 Three checkpoints are written at steps 1, 2, 3, each with its own weights;
 then the latest is damaged on disk as a crash or a full disk would leave it.

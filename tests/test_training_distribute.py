@@ -1,4 +1,4 @@
-"""Synchronous replicas (SPEC section 5): logical CPU devices, 50 replicas, two workers.
+"""Synchronous replicas (paper section 8: 50 replicas): logical CPU devices, 50 replicas, two workers.
 
 Logical devices must be configured before TensorFlow initialises, so each
 test runs its own Python process.

@@ -1,4 +1,4 @@
-"""TF1-style parameter averaging (SPEC section 3)."""
+"""TF1-style parameter averaging (paper section 8)."""
 
 import numpy as np
 import pytest

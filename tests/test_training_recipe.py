@@ -1,4 +1,4 @@
-"""The whole recipe through model.compile (paper sections 7-8, SPEC section 3)."""
+"""The whole recipe through model.compile (paper sections 7-8)."""
 
 import keras
 import numpy as np

@@ -1,7 +1,7 @@
 """The training side: the paper's recipe (sections 7-8) as Keras pieces, and the run.
 
     model.compile(**inception.training.paper_recipe(steps_per_epoch=...))
-    model.fit(ds.map(inception.training.targets_for(model)))    # ds: (images, int labels)
+    model.fit(ds)                                               # ds: (images, int labels)
     results = inception.training.train_and_evaluate(config, workdir)
 
 Modules, one job each:

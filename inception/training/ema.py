@@ -1,4 +1,4 @@
-"""Parameter averaging for evaluation (paper section 8, SPEC 3).
+"""Parameter averaging for evaluation (paper section 8).
 
 "Model evaluations are performed using a running average of the parameters
 computed over time." The authors' code uses TF1's

@@ -1,13 +1,15 @@
-"""The whole training recipe as `model.compile` arguments (paper sections 7-8, SPEC 3).
+"""The whole training recipe as `model.compile` arguments (paper sections 7-8).
 
     model = inception.inception_v3()
     model.compile(**inception.training.paper_recipe(steps_per_epoch=800))
-    model.fit(ds.map(inception.training.targets_for(model)))
+    model.fit(ds)
 
-`ds` yields (images, integer labels). The model with its auxiliary head has
-two outputs, `logits` and `aux_logits`, each trained against the same label;
-`targets_for(model)` is the `Dataset.map` function that gives each output its
-copy of the label (the identity for a single-output model).
+`ds` yields (images, integer labels), as `inception.data.build_dataset`
+makes it. The model with its auxiliary head has two outputs, `logits` and
+`aux_logits`, each trained against the same label; `inception_v3` returns an
+`AuxiliaryHeadModel`, which gives each output the label itself. For another
+model with those two outputs (a plain `keras.Model` of your own),
+`ds.map(targets_for(model))` copies the label for each output.
 
 Weight decay (4e-5 with TF `l2_loss` semantics) is not here: the model's
 convolution kernels carry it as Keras regularizers (`model.losses`), which

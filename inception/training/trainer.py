@@ -25,7 +25,7 @@ from inception import compat
 from inception import data as data_lib
 from inception import evaluation
 from inception.config import ExperimentConfig, ModelConfig, RunSize
-from inception.loading import build_model, has_aux, load_final_weights
+from inception.loading import build_model, has_aux
 from inception.training import callbacks as callbacks_lib
 from inception.training import distribute
 from inception.training.checkpoint import all_finite, training_checkpoint
