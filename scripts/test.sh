@@ -14,7 +14,7 @@ done
 export TF_CPP_MIN_LOG_LEVEL=2
 # --durations=20: the slowest tests, at the end of every run, so a slow one is seen at once.
 # -n 2 (pytest-xdist): two test processes. On 2 cores, with a training run sharing them, the
-# fast tests of four modules took 483 s instead of 661 s (1.37x; WORKSPACE.md, issue 17): a test
+# fast tests of four modules took 483 s instead of 661 s (1.37x, issue 17): a test
 # waits on its subprocesses and on Python much of the time, and the other process fills it.
 # INCEPTION_TEST_WORKERS=0 runs them in this process (e.g. to debug with pdb).
 workers=${INCEPTION_TEST_WORKERS:-2}
