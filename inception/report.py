@@ -52,6 +52,11 @@ def _percent(value: Optional[float], digits: int = 2) -> str:
     return "-" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def _bounds(interval: statistics.Interval) -> str:
+    """An interval of error rates as "[low%, high%]"."""
+    return f"[{_percent(interval.low)}, {_percent(interval.high)}]"
+
+
 def _points(interval: statistics.Interval) -> str:
     """A change in percentage points with its interval."""
     if not interval.defined:
@@ -81,8 +86,7 @@ def _row_cells(entry: TrainedRow) -> List[str]:
     if summary is None:
         return [f"`{entry.name}`", entry.row.config.description, "0", "-", "-"]
     spread = "" if summary.n < 2 else f" ± {100 * summary.sd:.2f}"
-    interval = (f"[{_percent(summary.interval.low)}, {_percent(summary.interval.high)}]"
-                if summary.interval.defined else "-")
+    interval = _bounds(summary.interval) if summary.interval.defined else "-"
     return [f"`{entry.name}`", entry.row.config.description, str(summary.n),
             f"{_percent(summary.mean)}{spread}", interval]
 
@@ -157,9 +161,9 @@ def evaluated_table(table: str, results_dir: str, profile: str) -> str:
         baseline = f"{base['models']} model(s) x {base['crops']} crop(s)"
         lines.append([
             f"`{name}`", f"{ours['models']} model(s) x {ours['examples']:,} images x {ours['crops']} crops",
-            f"{_percent(interval.estimate)} [{_percent(interval.low)}, {_percent(interval.high)}]",
+            f"{_percent(interval.estimate)} {_bounds(interval)}",
             baseline,
-            f"{_percent(base_interval.estimate)} [{_percent(base_interval.low)}, {_percent(base_interval.high)}]",
+            f"{_percent(base_interval.estimate)} {_bounds(base_interval)}",
             _points(change), f"{100 * claim.change:+.2f}", statistics.verdict(claim.change, change)])
     return _markdown_table(header, lines)
 
@@ -232,8 +236,7 @@ def _ours_line(entry: TrainedRow, released: TrainedRow) -> str:
     if summary is None:
         return (f"Not run yet: `python experiments/controls.py --row {entry.name} --seeds "
                 f"{profiles.PUBLISHED_SEEDS} --results_dir docs/results`.")
-    interval = (f", 95% interval [{_percent(summary.interval.low)}, {_percent(summary.interval.high)}]"
-                if summary.interval.defined else "")
+    interval = f", 95% interval {_bounds(summary.interval)}" if summary.interval.defined else ""
     line = (f"Ours: top-1 error {_percent(summary.mean)} over n = {summary.n} seed(s)"
             f"{'' if summary.n < 2 else f', SD {100 * summary.sd:.2f} points'}{interval}")
     if not released.records:
