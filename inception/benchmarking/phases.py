@@ -2,8 +2,9 @@
 
     python -m inception.benchmarking.phases PHASE ARGUMENTS.json RESULT.json
 
-The logical-device split (distribution) and TensorFlow's oneDNN switch (int8
-needs TF_ENABLE_ONEDNN_OPTS=1) are fixed when TensorFlow starts, and peak
+The logical-device split (distribution), TensorFlow's oneDNN switch (int8
+needs TF_ENABLE_ONEDNN_OPTS=1) and the Keras backend are fixed when the
+process starts, and peak
 memory needs a process of its own, so each phase runs in a child
 (`processes.run_phase` starts it). ARGUMENTS.json holds the `Settings` and
 the phase's keyword arguments; the phase's figures go to RESULT.json.
@@ -92,8 +93,17 @@ def distribution(settings: Settings, replicas: int) -> dict:
     return measure_distribution_overhead(replicas, settings)
 
 
+def training_step(settings: Settings, row: str, batch: int, steps: int, warmup: int) -> dict:
+    """A row's small-profile training step on this process's backend (tools/benchmark_backends.py)."""
+    del settings  # the step's size is the small profile's, not the benchmark's
+    from inception.benchmarking.backends import measure_training_step
+
+    return measure_training_step(row, batch, steps, warmup)
+
+
 PHASES: Dict[str, Callable[..., dict]] = {
-    "compute": compute, "memory": memory, "export": export, "distribution": distribution}
+    "compute": compute, "memory": memory, "export": export, "distribution": distribution,
+    "training_step": training_step}
 
 
 def run(phase: str, arguments: dict) -> dict:
