@@ -17,7 +17,7 @@ Run:
 
 Small profile (`inception.profiles.small`): as Table 3's, with the smallest
 input each stem accepts, which keeps the grids after the stem equal: 75x75
-(rf299), 39x39 (rf151), 21x21 (rf79). About 8-9 minutes a seed on 2 CPU cores.
+(rf299), 39x39 (rf151), 21x21 (rf79). About 7 minutes a seed on 2 idle CPU cores.
 
 Results: docs/results/small/table2/<row>/seed_<k>.json; the table and curves
 in docs/results/small/table2.md and RESULTS.md.

@@ -24,7 +24,7 @@ Small profile (`inception.profiles.small` states each change and why):
 Fashion-MNIST, all 60,000 training images, 5 epochs of batch 128 (2,340
 steps) with the paper's schedule and averaging compressed to that length,
 input 75x75, depth multiplier 0.25; evaluation on the 10,000 test images.
-About 8-9 minutes a seed on 2 CPU cores. Full profile: ImageNet, 100 epochs,
+About 7 minutes a seed on 2 idle CPU cores (398 s on an AMD EPYC Zen 5). Full profile: ImageNet, 100 epochs,
 50 replicas of 32.
 
 Results: docs/results/small/table3/<row>/seed_<k>.json; the table and curves

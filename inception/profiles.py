@@ -20,7 +20,7 @@ from inception.config import ExperimentConfig
 from inception.model import minimum_input_size
 
 PROFILES = ("small", "long", "imagenet")
-# The long profile: the small one trained for this many epochs (about 45 minutes on 2 cores).
+# The long profile: the small one trained for this many epochs (about 30 minutes on 2 idle cores, from the step time).
 LONG_EPOCHS = 24.0
 
 # The paper's run (section 8): ImageNet's 1,281,167 training images, 50
