@@ -19,6 +19,7 @@ import os
 from typing import Dict, List, Optional, Sequence
 
 from inception import curves, profiles, results, rows, statistics
+from inception.data import fashion_mnist
 
 TITLES = {
     "table2": "Table 2: receptive field at (nearly) constant cost",
@@ -269,7 +270,8 @@ MAIN_JOB_TARGET = (0.920, 600.0)  # at least 92.0% top-1 accuracy in at most 10 
 
 def _profile_summary(profile: str) -> str:
     config = profiles.get("bn_auxiliary", profile).config
-    size = config.run_size(60_000 if config.data.train_examples is None else config.data.train_examples)
+    size = config.run_size(fashion_mnist.TRAIN_EXAMPLES if config.data.train_examples is None
+                           else config.data.train_examples)
     data, model, recipe = config.data, config.model, config.recipe
     return (f"Profile `{profile}` (`inception.profiles.{profile}` states each change and why): "
             f"Fashion-MNIST, {'all 60,000' if data.train_examples is None else data.train_examples} "

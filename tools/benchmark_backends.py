@@ -13,12 +13,11 @@ that a change of the machine's load between rounds cancels.
 """
 
 import json
-import os
 
 from absl import app, flags
 
 from inception import machine
-from inception.benchmarking import backends
+from inception.benchmarking import backends, phases
 from inception.benchmarking.processes import run_phase
 from inception.benchmarking.settings import Settings
 
@@ -35,7 +34,7 @@ flags.DEFINE_string("json", None, "Also write every figure to this JSON file.")
 
 
 def _load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return " ".join(f"{x:.2f}" for x in phases.load_average() or [])
 
 
 def main(argv):

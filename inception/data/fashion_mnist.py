@@ -30,6 +30,7 @@ FILES = {
 TFDS_NAME = "fashion_mnist"
 TFDS_SPLITS = {"train": "train", "eval": "test"}
 NUM_CLASSES = 10
+TRAIN_EXAMPLES = 60_000  # the published training split (the test split has 10,000)
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
