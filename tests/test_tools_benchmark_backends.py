@@ -32,12 +32,17 @@ def test_ratios_are_medians_of_each_rounds_ratio():
 
 @pytest.mark.slow
 def test_each_variant_reports_its_step_time_and_ratio(tmp_path):
-    done = run_script("tools/benchmark_backends.py", "--variants", "tensorflow,jax", "--batch", "2",
+    done = run_script("tools/benchmark_backends.py", "--variants", "tensorflow_mixed_bfloat16,jax", "--batch", "2",
                       "--steps", "2", "--warmup", "1", "--json", tmp_path / "out.json", check=True)
     lines = done.stdout.splitlines()
     assert lines[0].startswith("CPU: ") and "cores" in lines[0]
-    tensorflow, jax = (next(l for l in lines if l.strip().startswith(name + " ")) for name in ("tensorflow", "jax"))
-    assert "time / tensorflow's: 1.00" in tensorflow and "ms/step" in jax
+    # Two processes (each traces the whole network): float32 on JAX, mixed bfloat16 on TensorFlow.
+    bfloat16, jax = (next(l for l in lines if l.strip().startswith(name + " "))
+                     for name in ("tensorflow_mixed_bfloat16", "jax"))
+    assert "time / tensorflow_mixed_bfloat16's: 1.00" in bfloat16 and "ms/step" in jax
     written = json.loads((tmp_path / "out.json").read_text())
     assert [r["jax"]["backend"] for r in written["rounds"]] == ["jax"]
-    assert [r["tensorflow"]["backend"] for r in written["rounds"]] == ["tensorflow"]
+    assert [r["tensorflow_mixed_bfloat16"]["backend"] for r in written["rounds"]] == ["tensorflow"]
+    # The child builds the network in the variant's dtype policy, not Keras' global one.
+    computed = {name: figures["compute_dtype"] for name, figures in written["rounds"][0].items()}
+    assert computed == {"tensorflow_mixed_bfloat16": "bfloat16", "jax": "float32"}

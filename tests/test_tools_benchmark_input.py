@@ -1,5 +1,7 @@
 """tools/benchmark_input.py and `inception.benchmarking.input_pipeline`: the figures, on a tiny run (no timings are checked)."""
 
+import numpy as np
+import pytest
 import tensorflow as tf
 
 from inception.benchmarking import input_pipeline
@@ -22,3 +24,29 @@ def test_a_timed_pass_uses_a_fresh_iterator_each_call():
     call = input_pipeline.timed_pass(tf.data.Dataset.range(12).batch(4), batches=2, warmup=1)
     first, second = call(), call()
     assert first.wall > 0 and second.wall > 0 and second.cpu >= 0
+
+
+def test_each_stage_of_the_preprocessing_costs_at_least_the_one_before():
+    result = input_pipeline.measure_stage_costs(images=8, image_size=32, batch_size=4, rounds=1)
+    stages = result["stages"]
+    assert list(stages) == ["decode_whole", "decode_window", "flip_resize", "clip_scale", "colour"]
+    assert all(figures["images_per_cpu_second"] > 0 for figures in stages.values())
+    assert stages["decode_whole"]["added_cpu_microseconds"] is None
+    # The added costs telescope: their sum is the whole preprocessing's minus the window decode's.
+    added = sum(stages[s]["added_cpu_microseconds"] for s in ("flip_resize", "clip_scale", "colour"))
+    assert added == pytest.approx(stages["colour"]["cpu_microseconds_per_image"]
+                                  - stages["decode_window"]["cpu_microseconds_per_image"], abs=0.5)
+    lines = benchmark_input.stage_lines(result)
+    assert "colour" in lines[-1] and "us/image" in lines[-1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_staged_flip_and_resize_are_the_pipelines_own(seed):
+    # The staged flip-and-resize, clipped and scaled, is the pipeline's preprocessing without
+    # colour for the same bytes and seed (the same window, the same flip draw).
+    image = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    encoded = tf.io.encode_jpeg(image)
+    seed = tf.constant([seed, 0], tf.int64)
+    resized = input_pipeline.STAGES["flip_resize"](encoded, seed, 16)
+    clipped = input_pipeline.STAGES["clip_scale"](encoded, seed, 16)
+    np.testing.assert_allclose(clipped.numpy(), np.clip(resized.numpy() * (2 / 255) - 1, -1, 1), atol=1e-6)

@@ -54,12 +54,12 @@ def main(argv):
         for name in FLAGS.variants:
             variant = backends.VARIANTS[name]
             timed[name] = run_phase("training_step", Settings(), onednn=variant.onednn, backend=variant.backend,
-                                    row=FLAGS.row, batch=FLAGS.batch, steps=FLAGS.steps, warmup=FLAGS.warmup)
+                                    dtype_policy=variant.dtype_policy, row=FLAGS.row, batch=FLAGS.batch, steps=FLAGS.steps, warmup=FLAGS.warmup)
         rounds.append(timed)
     baseline = FLAGS.variants[0]
     summary = backends.summarize_rounds(rounds, baseline)
     for name, figures in summary.items():
-        print(f"  {name:22s} {figures['ms_per_step']:8.1f} ms/step  {figures['images_per_second']:7.1f} images/s"
+        print(f"  {name:26s} {figures['ms_per_step']:8.1f} ms/step  {figures['images_per_second']:7.1f} images/s"
               f"  {figures['images_per_cpu_second']:7.1f} per CPU-second  time / {baseline}'s: "
               f"{1 / figures['ratio_vs_baseline']:.2f}  (untimed first fits {figures['warmup_seconds']:.1f} s)")
     print(f"load average after: {_load_average()}")

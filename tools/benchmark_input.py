@@ -1,6 +1,7 @@
 """Throughput of the training input pipeline, against the JPEG decoder alone and a naive baseline.
 
     python tools/benchmark_input.py [--images 256] [--image_size 299] [--rounds 5] [--json out.json] [--quick]
+    python tools/benchmark_input.py --stages   # also what each stage of the preprocessing costs
 
 Writes ImageNet-sized JPEGs (500x375) to a temporary folder and reads them as
 an image-folder dataset through `inception.data.build_dataset` (training:
@@ -16,7 +17,9 @@ in turn (as tools/benchmark.py does):
 Prints the CPU and its instruction sets, the load average, images/s and
 images/s per core of the pipeline, the decoder's rate, and the pipeline as a
 fraction of it, both per CPU-second used (steady on a machine shared with
-other work) and per core of wall-clock time. The measurement is
+other work) and per core of wall-clock time. `--stages` adds the CPU time
+per image of each cumulative stage of the training preprocessing, one
+thread (`measure_stage_costs`). The measurement is
 `inception.benchmarking.input_pipeline.measure_input_throughput` (tools/benchmark.py
 reports it in its compute phase); this script parses the flags and prints.
 """
@@ -28,7 +31,7 @@ import json
 from absl import app, flags
 
 from inception import machine
-from inception.benchmarking.input_pipeline import measure_input_throughput
+from inception.benchmarking.input_pipeline import measure_input_throughput, measure_stage_costs
 
 
 def summary_lines(result: dict) -> list:
@@ -51,6 +54,17 @@ def summary_lines(result: dict) -> list:
     ]
 
 
+def stage_lines(result: dict) -> list:
+    """One line per cumulative stage: images per CPU-second, CPU time per image, what it adds."""
+    lines = [f"stages of the training preprocessing, one thread, {result['image_size']}x{result['image_size']}:"]
+    for stage, figures in result["stages"].items():
+        added = figures["added_cpu_microseconds"]
+        lines.append(f"  {stage:14s} {figures['images_per_cpu_second']:8.1f} images per CPU-second  "
+                     f"{figures['cpu_microseconds_per_image']:8.1f} us/image"
+                     + (f"  ({added:+.1f} us)" if added is not None else ""))
+    return lines
+
+
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("images", 256, "How many 500x375 JPEGs to generate.")
 flags.DEFINE_integer("image_size", 299, "Network input size.")
@@ -58,15 +72,19 @@ flags.DEFINE_integer("batch_size", 32, "Images per batch.")
 flags.DEFINE_string("json", None, "Also write the results to this JSON file.")
 flags.DEFINE_integer("rounds", 5, "Timed rounds (one pass each over the images per candidate).")
 flags.DEFINE_bool("quick", False, "Seconds: 64 images, batches of 16, 3 rounds.")
+flags.DEFINE_bool("stages", False, "Also time each cumulative stage of the training preprocessing.")
 
 
 def main(argv):
     del argv
-    if FLAGS.quick:
-        result = measure_input_throughput(images=64, image_size=FLAGS.image_size, batch_size=16, rounds=3)
-    else:
-        result = measure_input_throughput(FLAGS.images, FLAGS.image_size, FLAGS.batch_size, FLAGS.rounds)
+    sizes = (dict(images=64, image_size=FLAGS.image_size, batch_size=16, rounds=3) if FLAGS.quick else
+             dict(images=FLAGS.images, image_size=FLAGS.image_size, batch_size=FLAGS.batch_size,
+                  rounds=FLAGS.rounds))
+    result = measure_input_throughput(**sizes)
     print("\n".join(summary_lines(result)))
+    if FLAGS.stages:
+        result["stage_costs"] = measure_stage_costs(**sizes)
+        print("\n".join(stage_lines(result["stage_costs"])))
     print(json.dumps(result, indent=2, sort_keys=True))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:

@@ -2,7 +2,8 @@
 
 Keras picks its backend when it is first imported and TensorFlow reads
 TF_ENABLE_ONEDNN_OPTS when it starts, so a variant is a child process's
-backend and oneDNN switch (`processes.run_phase(..., backend=, onednn=)`). The
+backend and oneDNN switch (`processes.run_phase(..., backend=, onednn=)`),
+and the Keras dtype policy its network is built in. The
 child builds a row's network at the small profile, compiles it with the whole
 recipe of paper section 8 (TF1 RMSProp, staircase schedule, clipping, EMA,
 smoothed losses) and runs `model.fit` over one in-memory batch repeated, so
@@ -21,16 +22,19 @@ from inception.benchmarking import timing
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """A child process's Keras backend and TensorFlow oneDNN switch (tf.data runs on TF for both)."""
+    """A child process's Keras backend, TensorFlow oneDNN switch (tf.data runs on TF for both) and dtype policy."""
 
     backend: str
     onednn: bool = True
+    dtype_policy: str = "float32"
 
 
 VARIANTS: Dict[str, Variant] = {
     "tensorflow": Variant("tensorflow"),
     "tensorflow_onednn_off": Variant("tensorflow", onednn=False),
     "jax": Variant("jax"),
+    # bfloat16 matrix products run on AMX or AVX512-BF16 where the CPU has them, emulated elsewhere.
+    "tensorflow_mixed_bfloat16": Variant("tensorflow", dtype_policy="mixed_bfloat16"),
 }
 
 
@@ -40,7 +44,8 @@ def check_variants(names: List[str]) -> None:
         raise ValueError(f"Unknown variant(s) {unknown}; valid: {sorted(VARIANTS)}.")
 
 
-def measure_training_step(row: str, batch: int, steps: int, warmup: int) -> dict:
+def measure_training_step(row: str, batch: int, steps: int, warmup: int,
+                          dtype_policy: str = "float32") -> dict:
     """Seconds per training step of `row`'s small-profile network on this process's backend.
 
     `warmup` one-step fits first (the first traces and compiles), untimed but
@@ -56,7 +61,7 @@ def measure_training_step(row: str, batch: int, steps: int, warmup: int) -> dict
     from inception.data import fashion_mnist
     from inception.training import recipe_from_config
 
-    config = profiles.get(row, "small").config
+    config = profiles.get(row, "small", overrides={"model": {"dtype_policy": dtype_policy}}).config
     model = inception.inception_v3(config.model)
     # The schedule's epoch is the small profile's (it shapes the rates, not the time of a step).
     epoch = config.run_size(fashion_mnist.TRAIN_EXAMPLES).steps_per_epoch
@@ -71,7 +76,10 @@ def measure_training_step(row: str, batch: int, steps: int, warmup: int) -> dict
         timing.one_step(model, dataset)()
     warmup_seconds = time.perf_counter() - started
     measured = timing.fit_call(model, dataset, steps + 1)()
-    return {"backend": keras.backend.backend(), "row": row, "batch": batch, "timed_steps": steps,
+    # What the convolutions compute in, read off the network (not the variant's wish).
+    compute_dtype = next(layer.compute_dtype for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    return {"backend": keras.backend.backend(), "dtype_policy": dtype_policy, "compute_dtype": compute_dtype,
+            "row": row, "batch": batch, "timed_steps": steps,
             "seconds_per_step": measured.wall / steps, "cpu_seconds_per_step": measured.cpu / steps,
             "warmup_seconds": warmup_seconds}
 

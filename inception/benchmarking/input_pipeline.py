@@ -9,6 +9,12 @@ files; parallel decode, prefetch). Timed in the same rounds, in turn:
   of the same files (whole image, default settings), one thread;
 - a naive baseline: the same training operations written plainly (decode the
   whole JPEG then crop, one image at a time, no prefetch).
+
+`measure_stage_costs` splits the training preprocessing into cumulative
+stages (the whole decode, the window decode, + flip and resize, + clip and
+scale, + colour distortion), each built from the pipeline's own functions
+and timed on one thread, so that what each stage costs per image is a
+measurement that reruns, not an estimate.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from PIL import Image
 from inception import machine
 from inception.benchmarking import timing
 from inception.config import DataConfig
-from inception.data import build_dataset, preprocessing
+from inception.data import build_dataset, decoding, preprocessing
 
 IMAGENET_LIKE_SIZE = (500, 375)  # width, height: the most common ImageNet shape
 
@@ -67,17 +73,60 @@ def naive_dataset(folder: str, image_size: int, batch_size: int) -> tf.data.Data
     return dataset.repeat().batch(batch_size, drop_remainder=True)
 
 
-def decoder_only_dataset(folder: str, batch_size: int) -> tf.data.Dataset:
-    """`tf.io.decode_jpeg` of the same files (bytes in memory), one thread; yields shapes."""
-    paths = sorted(tf.io.gfile.glob(os.path.join(folder, "train", "*", "*.jpg")))
-    encoded = [tf.io.read_file(path) for path in paths]
-    dataset = tf.data.Dataset.from_tensor_slices(encoded).repeat()
-    dataset = dataset.map(lambda image: tf.shape(tf.io.decode_jpeg(image, channels=3)))
+def _one_thread(dataset: tf.data.Dataset, batch_size: int) -> tf.data.Dataset:
+    """Batched, on one thread without autotuning: one Python call per batch, as for the pipelines."""
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1
     options.autotune.enabled = False
-    # Batched shapes: one Python call per batch, as for the pipelines.
     return dataset.batch(batch_size).with_options(options)
+
+
+def _encoded_files(folder: str) -> list:
+    paths = sorted(tf.io.gfile.glob(os.path.join(folder, "train", "*", "*.jpg")))
+    return [tf.io.read_file(path) for path in paths]
+
+
+def decoder_only_dataset(folder: str, batch_size: int) -> tf.data.Dataset:
+    """`tf.io.decode_jpeg` of the same files (bytes in memory), one thread; yields shapes."""
+    dataset = tf.data.Dataset.from_tensor_slices(_encoded_files(folder)).repeat()
+    dataset = dataset.map(lambda image: tf.shape(tf.io.decode_jpeg(image, channels=3)))
+    return _one_thread(dataset, batch_size)
+
+
+def _window_decode(encoded, seed, image_size):
+    crop_seed, _ = preprocessing.split_seed(seed)
+    return decoding.decode_window_rgb(
+        encoded, lambda shape: preprocessing.random_crop_window(shape, crop_seed), output_size=image_size)
+
+
+def _flip_and_resize(encoded, seed, image_size):
+    flip_uniform = preprocessing.train_uniforms(preprocessing.split_seed(seed)[1])[0]
+    return preprocessing.flip_and_resize(_window_decode(encoded, seed, image_size), image_size, flip_uniform)
+
+
+# The training preprocessing in cumulative stages, each the pipeline's own functions up to
+# that point (the last is `preprocess_encoded_for_train` itself); stage(encoded, seed, size).
+STAGES = {
+    "decode_whole": lambda encoded, seed, size: tf.io.decode_jpeg(encoded, channels=3),
+    "decode_window": _window_decode,
+    "flip_resize": _flip_and_resize,
+    "clip_scale": lambda encoded, seed, size: preprocessing.preprocess_encoded_for_train(
+        encoded, size, seed, color_distortion=False),
+    "colour": lambda encoded, seed, size: preprocessing.preprocess_encoded_for_train(encoded, size, seed),
+}
+
+
+def stage_dataset(folder: str, stage: str, image_size: int, batch_size: int) -> tf.data.Dataset:
+    """`STAGES[stage]` over the same files (bytes in memory) with fixed per-image seeds, one thread.
+
+    Each image yields its first pixel: a value of the stage's output, so that
+    no part of the stage can be pruned, and nothing else to copy or batch.
+    """
+    encoded = _encoded_files(folder)
+    seeds = tf.stack([tf.range(len(encoded), dtype=tf.int64), tf.zeros([len(encoded)], tf.int64)], axis=1)
+    dataset = tf.data.Dataset.from_tensor_slices((encoded, seeds)).repeat()
+    dataset = dataset.map(lambda image, seed: tf.cast(STAGES[stage](image, seed, image_size)[0, 0], tf.float32))
+    return _one_thread(dataset, batch_size)
 
 
 def timed_pass(dataset: tf.data.Dataset, batches: int, warmup: int = 2) -> Callable[[], timing.StepTimes]:
@@ -150,3 +199,36 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
         versus_decoder["pipeline"]["ratio_vs_baseline"] / cores, 3)
     result["speedup_over_baseline"] = round(versus_baseline["pipeline"]["ratio_vs_baseline"], 2)
     return result
+
+
+def measure_stage_costs(images: int = 256, image_size: int = 299, batch_size: int = 32,
+                        rounds: int = 5) -> dict:
+    """CPU time per image of each cumulative stage of the training preprocessing (`STAGES`).
+
+    Each round times one pass over the files with every stage in turn, on one
+    thread; figures are medians over rounds. Returns, per stage, images per
+    CPU-second and per second, microseconds of CPU per image, and what the
+    stage adds to the one before it (`added_cpu_microseconds`); with the
+    machine and the load average.
+    """
+    batches = max(1, images // batch_size)
+    with tempfile.TemporaryDirectory() as folder:
+        write_jpegs(folder, images)
+        candidates = {stage: timed_pass(stage_dataset(folder, stage, image_size, batch_size), batches)
+                      for stage in STAGES}
+        load_before = os.getloadavg()
+        times = timing.interleaved(candidates, rounds, warmup=0)
+    work = {stage: batches * batch_size for stage in times}
+    summary = timing.summarize(times, work, "decode_whole", "images")
+    stages, previous = {}, None
+    for stage in STAGES:
+        per_cpu_second = summary[stage]["images_per_cpu_second"]
+        microseconds = 1e6 / per_cpu_second
+        stages[stage] = {"images_per_cpu_second": round(per_cpu_second, 1),
+                         "images_per_second": round(summary[stage]["images_per_second"], 1),
+                         "cpu_microseconds_per_image": round(microseconds, 1),
+                         "added_cpu_microseconds": round(microseconds - previous, 1) if previous else None}
+        previous = microseconds
+    return {"stages": stages, "images": images, "image_size": image_size, "batch_size": batch_size,
+            "rounds": rounds, "machine": machine.describe(),
+            "load_average": [round(x, 2) for x in load_before + os.getloadavg()]}

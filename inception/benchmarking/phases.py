@@ -93,12 +93,13 @@ def distribution(settings: Settings, replicas: int) -> dict:
     return measure_distribution_overhead(replicas, settings)
 
 
-def training_step(settings: Settings, row: str, batch: int, steps: int, warmup: int) -> dict:
+def training_step(settings: Settings, row: str, batch: int, steps: int, warmup: int,
+                  dtype_policy: str = "float32") -> dict:
     """A row's small-profile training step on this process's backend (tools/benchmark_backends.py)."""
     del settings  # the step's size is the small profile's, not the benchmark's
     from inception.benchmarking.backends import measure_training_step
 
-    return measure_training_step(row, batch, steps, warmup)
+    return measure_training_step(row, batch, steps, warmup, dtype_policy)
 
 
 PHASES: Dict[str, Callable[..., dict]] = {

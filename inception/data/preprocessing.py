@@ -192,6 +192,17 @@ def distort_color_and_scale(pixels: tf.Tensor, color: ColorDistortion) -> tf.Ten
     return pixels_to_signed_unit_range(tf.cond(color.brightness_first, brightness_first, saturation_first))
 
 
+def train_uniforms(seed: tf.Tensor) -> tf.Tensor:
+    """The six uniforms of one image's training draw after its crop: the flip, then `ColorDistortion`."""
+    return tf.random.stateless_uniform([6], seed)
+
+
+def flip_and_resize(crop: tf.Tensor, image_size: int, flip_uniform: tf.Tensor) -> tf.Tensor:
+    """uint8 crop, flipped left-right when `flip_uniform` < 0.5 -> [0, 255] pixels (`resize_pixels`)."""
+    crop = tf.cond(flip_uniform < 0.5, lambda: tf.reverse(crop, axis=[1]), lambda: crop)
+    return resize_pixels(crop, image_size)
+
+
 def finish_for_train(
     crop: tf.Tensor, image_size: int, seed: tf.Tensor, color_distortion: bool = True
 ) -> tf.Tensor:
@@ -201,9 +212,8 @@ def finish_for_train(
     random crop and flip, for tiny grey inputs where colour has no meaning.
     One draw of six uniforms from `seed`: the flip, then `ColorDistortion`.
     """
-    uniforms = tf.random.stateless_uniform([6], seed)
-    crop = tf.cond(uniforms[0] < 0.5, lambda: tf.reverse(crop, axis=[1]), lambda: crop)
-    pixels = resize_pixels(crop, image_size)
+    uniforms = train_uniforms(seed)
+    pixels = flip_and_resize(crop, image_size, uniforms[0])
     if not color_distortion:
         return pixels_to_signed_unit_range(pixels)
     return distort_color_and_scale(pixels, ColorDistortion.draw(uniforms[1:]))
