@@ -11,8 +11,8 @@ One job a module:
     memory.py          peak resident memory of one path, read from /proc
     agreement.py       top-1 agreement of the fast paths with fp32 on Fashion-MNIST
     distribution.py    one global step on R replicas against R single-replica steps
-    input_pipeline.py  the training input pipeline against the JPEG decoder alone
-    backends.py        the small profile's training step on each Keras backend (tools/benchmark_backends.py)
+    input_pipeline.py  the training input pipeline against the JPEG decoder alone, and its stages' costs
+    backends.py        the small profile's training step per backend, oneDNN switch and dtype policy
     progress.py        the progress lines a child process prints for its parent
     phases.py          what a child process runs (`python -m inception.benchmarking.phases`)
     processes.py       running one phase in a fresh process: a backend, oneDNN on or off
