@@ -26,7 +26,7 @@ def test_a_timed_pass_uses_a_fresh_iterator_each_call():
     assert first.wall > 0 and second.wall > 0 and second.cpu >= 0
 
 
-def test_each_stage_of_the_preprocessing_costs_at_least_the_one_before():
+def test_every_stage_reports_its_cost_and_what_it_adds_to_the_one_before():
     result = input_pipeline.measure_stage_costs(images=8, image_size=32, batch_size=4, rounds=1)
     stages = result["stages"]
     assert list(stages) == ["decode_whole", "decode_window", "flip_resize", "clip_scale", "colour"]

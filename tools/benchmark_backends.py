@@ -54,7 +54,8 @@ def main(argv):
         for name in FLAGS.variants:
             variant = backends.VARIANTS[name]
             timed[name] = run_phase("training_step", Settings(), onednn=variant.onednn, backend=variant.backend,
-                                    dtype_policy=variant.dtype_policy, row=FLAGS.row, batch=FLAGS.batch, steps=FLAGS.steps, warmup=FLAGS.warmup)
+                                    dtype_policy=variant.dtype_policy, row=FLAGS.row, batch=FLAGS.batch,
+                                    steps=FLAGS.steps, warmup=FLAGS.warmup)
         rounds.append(timed)
     baseline = FLAGS.variants[0]
     summary = backends.summarize_rounds(rounds, baseline)

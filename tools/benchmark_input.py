@@ -31,7 +31,7 @@ import json
 from absl import app, flags
 
 from inception import machine
-from inception.benchmarking.input_pipeline import measure_input_throughput, measure_stage_costs
+from inception.benchmarking.input_pipeline import jpeg_folder, measure_input_throughput, measure_stage_costs
 
 
 def summary_lines(result: dict) -> list:
@@ -80,11 +80,12 @@ def main(argv):
     sizes = (dict(images=64, image_size=FLAGS.image_size, batch_size=16, rounds=3) if FLAGS.quick else
              dict(images=FLAGS.images, image_size=FLAGS.image_size, batch_size=FLAGS.batch_size,
                   rounds=FLAGS.rounds))
-    result = measure_input_throughput(**sizes)
-    print("\n".join(summary_lines(result)))
-    if FLAGS.stages:
-        result["stage_costs"] = measure_stage_costs(**sizes)
-        print("\n".join(stage_lines(result["stage_costs"])))
+    with jpeg_folder(sizes["images"]) as folder:  # one set of JPEGs for both measurements
+        result = measure_input_throughput(**sizes, folder=folder)
+        print("\n".join(summary_lines(result)))
+        if FLAGS.stages:
+            result["stage_costs"] = measure_stage_costs(**sizes, folder=folder)
+            print("\n".join(stage_lines(result["stage_costs"])))
     print(json.dumps(result, indent=2, sort_keys=True))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:

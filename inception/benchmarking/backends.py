@@ -22,7 +22,10 @@ from inception.benchmarking import timing
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """A child process's Keras backend, TensorFlow oneDNN switch (tf.data runs on TF for both) and dtype policy."""
+    """A child process's Keras backend, TensorFlow oneDNN switch and Keras dtype policy.
+
+    tf.data runs on TensorFlow whatever the backend.
+    """
 
     backend: str
     onednn: bool = True

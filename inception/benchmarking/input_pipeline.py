@@ -19,10 +19,11 @@ measurement that reruns, not an estimate.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
-from typing import Callable
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -31,7 +32,7 @@ from PIL import Image
 from inception import machine
 from inception.benchmarking import timing
 from inception.config import DataConfig
-from inception.data import build_dataset, decoding, preprocessing
+from inception.data import build_dataset, preprocessing
 
 IMAGENET_LIKE_SIZE = (500, 375)  # width, height: the most common ImageNet shape
 
@@ -94,9 +95,7 @@ def decoder_only_dataset(folder: str, batch_size: int) -> tf.data.Dataset:
 
 
 def _window_decode(encoded, seed, image_size):
-    crop_seed, _ = preprocessing.split_seed(seed)
-    return decoding.decode_window_rgb(
-        encoded, lambda shape: preprocessing.random_crop_window(shape, crop_seed), output_size=image_size)
+    return preprocessing.decode_train_crop(encoded, image_size, preprocessing.split_seed(seed)[0])
 
 
 def _flip_and_resize(encoded, seed, image_size):
@@ -151,11 +150,22 @@ def timed_pass(dataset: tf.data.Dataset, batches: int, warmup: int = 2) -> Calla
     return call
 
 
-def _timed_candidates(images: int, image_size: int, batch_size: int, rounds: int) -> tuple:
+@contextlib.contextmanager
+def jpeg_folder(images: int, folder: Optional[str] = None) -> Iterator[str]:
+    """`folder` as given (already holding `images` files from `write_jpegs`), or a temporary one written now."""
+    if folder is not None:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory() as written:
+        write_jpegs(written, images)
+        yield written
+
+
+def _timed_candidates(images: int, image_size: int, batch_size: int, rounds: int,
+                      folder: Optional[str]) -> tuple:
     """(times, load averages before) of the decoder, our pipeline and the baseline, in turn."""
     batches = max(1, images // batch_size)
-    with tempfile.TemporaryDirectory() as folder:
-        write_jpegs(folder, images)
+    with jpeg_folder(images, folder) as folder:
         data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images)
         ours = build_dataset(data, split="train", image_size=image_size, batch_size=batch_size, training=True,
                              repeat=True)  # more passes than one
@@ -167,7 +177,7 @@ def _timed_candidates(images: int, image_size: int, batch_size: int, rounds: int
 
 
 def measure_input_throughput(images: int = 256, image_size: int = 299, batch_size: int = 32,
-                             rounds: int = 5) -> dict:
+                             rounds: int = 5, folder: Optional[str] = None) -> dict:
     """Training-input throughput of our pipeline, of the decoder alone and of the naive baseline.
 
     Each round times one pass over the `images` files with each of the three,
@@ -179,9 +189,9 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
     the median of each round's ratio), `fraction_of_decoder_rate_per_core`
     (pipeline images/s per core / decoder images/s), `speedup_over_baseline`
     (wall clock), the machine (`inception.machine.describe`), the load
-    average and the settings.
+    average and the settings. `folder`: JPEGs already written (`jpeg_folder`).
     """
-    times, load_before = _timed_candidates(images, image_size, batch_size, rounds)
+    times, load_before = _timed_candidates(images, image_size, batch_size, rounds, folder)
     work = {name: max(1, images // batch_size) * batch_size for name in times}
     versus_decoder = timing.summarize(times, work, "decoder", "images")
     versus_baseline = timing.summarize(times, work, "baseline", "images")
@@ -202,18 +212,17 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
 
 
 def measure_stage_costs(images: int = 256, image_size: int = 299, batch_size: int = 32,
-                        rounds: int = 5) -> dict:
+                        rounds: int = 5, folder: Optional[str] = None) -> dict:
     """CPU time per image of each cumulative stage of the training preprocessing (`STAGES`).
 
     Each round times one pass over the files with every stage in turn, on one
     thread; figures are medians over rounds. Returns, per stage, images per
     CPU-second and per second, microseconds of CPU per image, and what the
     stage adds to the one before it (`added_cpu_microseconds`); with the
-    machine and the load average.
+    machine and the load average. `folder`: JPEGs already written (`jpeg_folder`).
     """
     batches = max(1, images // batch_size)
-    with tempfile.TemporaryDirectory() as folder:
-        write_jpegs(folder, images)
+    with jpeg_folder(images, folder) as folder:
         candidates = {stage: timed_pass(stage_dataset(folder, stage, image_size, batch_size), batches)
                       for stage in STAGES}
         load_before = os.getloadavg()

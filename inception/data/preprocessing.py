@@ -255,10 +255,15 @@ def preprocess_encoded_for_train(
     differ slightly from a full-scale decode.
     """
     crop_seed, rest_seed = split_seed(seed)
-    crop = decoding.decode_window_rgb(
-        encoded, lambda shape: random_crop_window(shape, crop_seed, ranges), output_size=image_size
-    )
-    return finish_for_train(crop, image_size, rest_seed, color_distortion)
+    return finish_for_train(decode_train_crop(encoded, image_size, crop_seed, ranges), image_size, rest_seed,
+                            color_distortion)
+
+
+def decode_train_crop(encoded: tf.Tensor, image_size: int, crop_seed: tf.Tensor,
+                      ranges: CropRanges = PAPER_CROP) -> tf.Tensor:
+    """Image bytes -> the uint8 training crop (`random_crop_window`), decoding only that window."""
+    return decoding.decode_window_rgb(
+        encoded, lambda shape: random_crop_window(shape, crop_seed, ranges), output_size=image_size)
 
 
 def preprocess_for_eval(image: tf.Tensor, image_size: int,
