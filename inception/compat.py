@@ -74,7 +74,7 @@ SEED_GENERATOR_STATE = "seed_generator_state"
 
 
 def seed_generator_states(model) -> list:
-    """The variables holding the dropout random-number state of `model`.
+    """The variables holding the random-number state of `model` (dropout, the colour distortion layer).
 
     Keras does not save SeedGenerator states with the weights, and offers no
     accessor; they are the non-trainable variables named so.

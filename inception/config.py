@@ -72,6 +72,11 @@ class ModelConfig:
       weight_decay: L2 factor in TF `l2_loss` semantics on every kernel (4e-5).
       dtype_policy: "float32" or "mixed_bfloat16"; None follows Keras' global
         policy when the network is built.
+      color_distortion: the authors' colour distortion of training images as
+        the network's first layer (`RandomColorDistortion`, the identity at
+        inference), so that it runs batched on the accelerator instead of
+        the CPU; the input pipeline must then leave it out
+        (`DataConfig.train_augmentation=False`).
     """
 
     num_classes: int = 1000
@@ -89,6 +94,7 @@ class ModelConfig:
     batch_norm_epsilon: float = 0.001
     weight_decay: float = 4e-5
     dtype_policy: Optional[str] = None
+    color_distortion: bool = False
 
     def __post_init__(self):
         _choose("stem", self.stem, STEMS)
@@ -220,6 +226,11 @@ class ExperimentConfig:
     def __post_init__(self):
         _require(self.seeds >= 1, f"seeds must be at least 1, got {self.seeds}.")
         _require(self.epochs >= 0, f"epochs cannot be negative, got {self.epochs}.")
+        _require(not (self.model.color_distortion and self.data.train_augmentation),
+                 "model.color_distortion and data.train_augmentation would each distort the colours "
+                 "of a training image: set data.train_augmentation=False to distort them only in "
+                 "the model (on the accelerator), or model.color_distortion=False to keep the "
+                 "input pipeline's.")
 
     def derive(self, **changes: Any) -> "ExperimentConfig":
         """A copy with fields changed; nested sections take dicts.

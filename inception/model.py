@@ -37,6 +37,7 @@ from inception import blocks, heads
 from inception import config as config_lib
 from inception.config import ModelConfig
 from inception.conv_unit import ConvUnits
+from inception.data.color_distortion_layer import distorted_input
 
 # Stems: the layers before Mixed_5b. "3x3" is the canonical stem (Table 2's
 # 299x299 receptive field, Table 3's "Factorized 7x7"); the others are the
@@ -212,7 +213,9 @@ def _stem(x, conv: ConvUnits, stem: str):
 def _build(config: ModelConfig, name: str) -> keras.Model:
     conv = ConvUnits.of(config)
     inputs = keras.Input((config.input_size, config.input_size, 3), name="images")
-    x = _stem(inputs, conv, config.stem)
+    # Training only; not a TF-slim end point (slim distorts colours in its input pipeline).
+    x = distorted_input(inputs, config.color_distortion)
+    x = _stem(x, conv, config.stem)
 
     # 35x35: three Figure 5 blocks -> 35x35x288.
     variant = config.mixed_5_block

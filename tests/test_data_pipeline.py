@@ -77,3 +77,17 @@ def test_eval_pixels_are_the_inputs_pixels():
     images, labels = batches(dataset, 1)[0]
     for image, label in zip(images, labels):
         np.testing.assert_allclose(image, (20 * label / 255.0 - 0.5) * 2, atol=1e-6)
+
+
+def test_not_skipping_gives_the_skipping_pipelines_batches_and_stops_at_a_bad_file():
+    def run(examples, skip):
+        return pipeline.assemble(examples, split="train", image_size=16, batch_size=4, training=True, seed=3,
+                                 deterministic=True, repeat=True, skip_undecodable=skip)
+
+    for (x1, y1), (x2, y2) in zip(batches(run(encoded_examples(), True), 5),
+                                  batches(run(encoded_examples(), False), 5)):
+        np.testing.assert_array_equal(y1, y2)
+        np.testing.assert_array_equal(x1, x2)
+    broken = encoded_examples().map(lambda element: {**element, "encoded": tf.strings.substr(element["encoded"], 0, 20)})
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        batches(run(broken, False), 1)

@@ -10,12 +10,20 @@ from tools import benchmark_input
 
 def test_every_figure_is_reported_with_the_machine_and_the_decoder_reference():
     result = input_pipeline.measure_input_throughput(images=8, image_size=32, batch_size=4, rounds=1)
-    for name in ("pipeline", "decoder", "baseline"):
+    for name in ("pipeline", "decoder", "baseline", "colour_on_accelerator", "colour_on_accelerator_not_skipping"):
         assert result[f"{name}_images_per_second"] > 0 and result[f"{name}_images_per_cpu_second"] > 0
     assert result["pipeline_images_per_second_per_core"] > 0 and result["fraction_of_decoder_rate"] > 0
+    assert result["colour_on_accelerator_fraction_of_decoder_rate"] > 0
     assert set(result["machine"]["isa"]) >= {"avx2", "avx512f"}
     lines = benchmark_input.summary_lines(result)
     assert result["machine"]["cpu"] in lines[0] and "decoder only" in lines[2] and "pipeline / decoder" in lines[3]
+    assert "on the accelerator" in lines[4] and "without skipping" in lines[4]
+
+
+def test_the_colour_layers_cost_is_reported():
+    result = input_pipeline.measure_color_layer_cost(image_size=16, batch_size=4, rounds=2)
+    assert result["images_per_cpu_second"] > 0 and result["cpu_microseconds_per_image"] > 0
+    assert "us/image" in benchmark_input.color_layer_line(result)
 
 
 def test_a_timed_pass_uses_a_fresh_iterator_each_call():

@@ -1,7 +1,7 @@
 """Throughput of the training input pipeline, against the JPEG decoder alone and a naive baseline.
 
     python tools/benchmark_input.py [--images 256] [--image_size 299] [--rounds 5] [--json out.json] [--quick]
-    python tools/benchmark_input.py --stages   # also what each stage of the preprocessing costs
+    python tools/benchmark_input.py --stages   # also each stage's cost, and the colour layer's
 
 Writes ImageNet-sized JPEGs (500x375) to a temporary folder and reads them as
 an image-folder dataset through `inception.data.build_dataset` (training:
@@ -12,14 +12,18 @@ in turn (as tools/benchmark.py does):
 - the decoder alone, the pipeline's physical reference: `tf.io.decode_jpeg`
   of the same files (whole image, default settings), one thread;
 - a naive baseline: the same training operations written plainly (decode the
-  whole JPEG then crop, one image at a time, no prefetch).
+  whole JPEG then crop, one image at a time, no prefetch);
+- the pipeline without its colour step: the CPU's share when the colour
+  distortion runs on the accelerator (`ModelConfig.color_distortion`), and
+  that without the skipping of unusable files (what the skipping costs).
 
 Prints the CPU and its instruction sets, the load average, images/s and
 images/s per core of the pipeline, the decoder's rate, and the pipeline as a
 fraction of it, both per CPU-second used (steady on a machine shared with
 other work) and per core of wall-clock time. `--stages` adds the CPU time
 per image of each cumulative stage of the training preprocessing, one
-thread (`measure_stage_costs`). The measurement is
+thread (`measure_stage_costs`), and the colour distortion layer's cost on
+this CPU (`measure_color_layer_cost`). The measurement is
 `inception.benchmarking.input_pipeline.measure_input_throughput` (tools/benchmark.py
 reports it in its compute phase); this script parses the flags and prints.
 """
@@ -31,7 +35,8 @@ import json
 from absl import app, flags
 
 from inception import machine
-from inception.benchmarking.input_pipeline import jpeg_folder, measure_input_throughput, measure_stage_costs
+from inception.benchmarking.input_pipeline import (
+    jpeg_folder, measure_color_layer_cost, measure_input_throughput, measure_stage_costs)
 
 
 def summary_lines(result: dict) -> list:
@@ -48,10 +53,23 @@ def summary_lines(result: dict) -> list:
         f"images/s ({result['decoder_images_per_cpu_second']} per CPU-second)",
         f"pipeline / decoder: {result['fraction_of_decoder_rate']} per CPU-second, "
         f"{result['fraction_of_decoder_rate_per_core']} per core of wall-clock time",
+        f"colour distortion on the accelerator (model.color_distortion), the CPU's share: "
+        f"{result['colour_on_accelerator_images_per_second_per_core']} images/s/core "
+        f"({result['colour_on_accelerator_images_per_cpu_second']} per CPU-second), "
+        f"{result['colour_on_accelerator_fraction_of_decoder_rate']} of the decoder per CPU-second; "
+        f"without skipping unusable files {result['colour_on_accelerator_not_skipping_images_per_cpu_second']} "
+        f"per CPU-second, {result['colour_on_accelerator_not_skipping_fraction_of_decoder_rate']} of the decoder",
         f"naive tf.data: {result['baseline_images_per_second']} images/s "
         f"({result['baseline_images_per_cpu_second']} per CPU-second); "
         f"pipeline speedup {result['speedup_over_baseline']}x",
     ]
+
+
+def color_layer_line(result: dict) -> str:
+    """The colour distortion layer's cost on this CPU."""
+    return (f"the colour distortion layer on this CPU (batches of {result['batch_size']}): "
+            f"{result['images_per_cpu_second']} images per CPU-second, "
+            f"{result['cpu_microseconds_per_image']} us/image")
 
 
 def stage_lines(result: dict) -> list:
@@ -86,6 +104,9 @@ def main(argv):
         if FLAGS.stages:
             result["stage_costs"] = measure_stage_costs(**sizes, folder=folder)
             print("\n".join(stage_lines(result["stage_costs"])))
+            result["color_layer_cost"] = measure_color_layer_cost(
+                sizes["image_size"], sizes["batch_size"], sizes["rounds"])
+            print(color_layer_line(result["color_layer_cost"]))
     print(json.dumps(result, indent=2, sort_keys=True))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:

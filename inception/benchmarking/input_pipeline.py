@@ -8,7 +8,16 @@ files; parallel decode, prefetch). Timed in the same rounds, in turn:
 - the decoder alone, the pipeline's physical reference: `tf.io.decode_jpeg`
   of the same files (whole image, default settings), one thread;
 - a naive baseline: the same training operations written plainly (decode the
-  whole JPEG then crop, one image at a time, no prefetch).
+  whole JPEG then crop, one image at a time, no prefetch);
+- the pipeline's share of the CPU when the colour distortion runs on the
+  accelerator (`ModelConfig.color_distortion`, `DataConfig.train_augmentation=False`):
+  the same pipeline without its colour step; and that again without the
+  skipping of unusable files (a plain parallel map), which shows what the
+  per-image error handling of `bad_images` costs.
+
+`measure_color_layer_cost` times that colour step as the layer does it
+(`distort_color_batch`, batched) on this CPU: the work moved, not saved,
+when the network trains on the CPU too.
 
 `measure_stage_costs` splits the training preprocessing into cumulative
 stages (the whole decode, the window decode, + flip and resize, + clip and
@@ -32,7 +41,8 @@ from PIL import Image
 from inception import machine
 from inception.benchmarking import timing
 from inception.config import DataConfig
-from inception.data import build_dataset, preprocessing
+from inception.data import build_dataset, color_distortion_layer, pipeline, preprocessing
+from inception.data import folder as folder_source
 
 IMAGENET_LIKE_SIZE = (500, 375)  # width, height: the most common ImageNet shape
 
@@ -163,14 +173,23 @@ def jpeg_folder(images: int, folder: Optional[str] = None) -> Iterator[str]:
 
 def _timed_candidates(images: int, image_size: int, batch_size: int, rounds: int,
                       folder: Optional[str]) -> tuple:
-    """(times, load averages before) of the decoder, our pipeline and the baseline, in turn."""
+    """(times, load averages before) of the decoder, our pipeline's variants and the baseline, in turn."""
     batches = max(1, images // batch_size)
     with jpeg_folder(images, folder) as folder:
-        data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images)
-        ours = build_dataset(data, split="train", image_size=image_size, batch_size=batch_size, training=True,
-                             repeat=True)  # more passes than one
+        def ours(colour_in_pipeline: bool) -> tf.data.Dataset:
+            data = DataConfig(source="folder", data_dir=folder, shuffle_buffer=images,
+                              train_augmentation=colour_in_pipeline)
+            return build_dataset(data, split="train", image_size=image_size, batch_size=batch_size,
+                                 training=True, repeat=True)  # more passes than one
+
+        not_skipping = pipeline.assemble(
+            folder_source.examples(DataConfig(source="folder", data_dir=folder), "train"), split="train",
+            image_size=image_size, batch_size=batch_size, training=True, color_distortion=False,
+            shuffle_buffer=images, repeat=True, skip_undecodable=False)
         candidates = {"decoder": timed_pass(decoder_only_dataset(folder, batch_size), batches),
-                      "pipeline": timed_pass(ours, batches),
+                      "pipeline": timed_pass(ours(True), batches),
+                      "colour_on_accelerator": timed_pass(ours(False), batches),
+                      "colour_on_accelerator_not_skipping": timed_pass(not_skipping, batches),
                       "baseline": timed_pass(naive_dataset(folder, image_size, batch_size), batches)}
         load_before = os.getloadavg()
         return timing.interleaved(candidates, rounds, warmup=0), load_before
@@ -180,7 +199,7 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
                              rounds: int = 5, folder: Optional[str] = None) -> dict:
     """Training-input throughput of our pipeline, of the decoder alone and of the naive baseline.
 
-    Each round times one pass over the `images` files with each of the three,
+    Each round times one pass over the `images` files with each of the five,
     in turn (`timed_pass`); figures are medians over the rounds. Returns a dict with
     `pipeline_images_per_second` (wall clock), `..._per_core` (that over the
     cores this process may use), `..._per_cpu_second` (images per CPU-second
@@ -188,7 +207,12 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
     `fraction_of_decoder_rate` (pipeline / decoder images per CPU-second,
     the median of each round's ratio), `fraction_of_decoder_rate_per_core`
     (pipeline images/s per core / decoder images/s), `speedup_over_baseline`
-    (wall clock), the machine (`inception.machine.describe`), the load
+    (wall clock); `colour_on_accelerator_...` and
+    `colour_on_accelerator_fraction_of_decoder_rate[_per_core]` for the
+    pipeline without its colour step (what the CPU does when the layer
+    distorts colours on the accelerator), and `colour_on_accelerator_not_skipping_...`
+    for that without the skipping of unusable files (`bad_images`: a plain
+    parallel map instead, what the skipping costs); the machine (`inception.machine.describe`), the load
     average and the settings. `folder`: JPEGs already written (`jpeg_folder`).
     """
     times, load_before = _timed_candidates(images, image_size, batch_size, rounds, folder)
@@ -203,10 +227,12 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
     for name, figures in versus_decoder.items():
         result[f"{name}_images_per_second"] = round(figures["images_per_second"], 1)
         result[f"{name}_images_per_cpu_second"] = round(figures["images_per_cpu_second"], 1)
-    result["pipeline_images_per_second_per_core"] = round(result["pipeline_images_per_second"] / cores, 1)
-    result["fraction_of_decoder_rate"] = round(versus_decoder["pipeline"]["cpu_ratio_vs_baseline"], 3)
-    result["fraction_of_decoder_rate_per_core"] = round(
-        versus_decoder["pipeline"]["ratio_vs_baseline"] / cores, 3)
+    for name, prefix in (("pipeline", ""), ("colour_on_accelerator", "colour_on_accelerator_"),
+                         ("colour_on_accelerator_not_skipping", "colour_on_accelerator_not_skipping_")):
+        result[f"{name}_images_per_second_per_core"] = round(result[f"{name}_images_per_second"] / cores, 1)
+        result[f"{prefix}fraction_of_decoder_rate"] = round(versus_decoder[name]["cpu_ratio_vs_baseline"], 3)
+        result[f"{prefix}fraction_of_decoder_rate_per_core"] = round(
+            versus_decoder[name]["ratio_vs_baseline"] / cores, 3)
     result["speedup_over_baseline"] = round(versus_baseline["pipeline"]["ratio_vs_baseline"], 2)
     return result
 
@@ -241,3 +267,25 @@ def measure_stage_costs(images: int = 256, image_size: int = 299, batch_size: in
     return {"stages": stages, "images": images, "image_size": image_size, "batch_size": batch_size,
             "rounds": rounds, "machine": machine.describe(),
             "load_average": [round(x, 2) for x in load_before + os.getloadavg()]}
+
+
+def measure_color_layer_cost(image_size: int = 299, batch_size: int = 32, rounds: int = 5) -> dict:
+    """CPU time per image of the colour distortion as the layer does it, batched, on this CPU.
+
+    `distort_color_batch` (both of the authors' orders for the whole batch,
+    each image keeping its own) in one traced function over a batch of
+    [-1, 1] images, timed `rounds` times after one warm-up call (medians).
+    On an accelerator this work runs beside the network; here it shows what
+    moving it costs when the network trains on the CPU as well.
+    """
+    rng = np.random.default_rng(0)
+    images = tf.constant(rng.uniform(-0.8, 0.8, (batch_size, image_size, image_size, 3)), tf.float32)
+    uniforms = tf.constant(rng.random((batch_size, color_distortion_layer.UNIFORMS_PER_IMAGE)), tf.float32)
+    distort = tf.function(color_distortion_layer.distort_color_batch)
+    times = timing.interleaved({"layer": lambda: distort(images, uniforms).numpy()}, rounds,
+                               warmup=1)  # the warm-up call traces
+    figures = timing.summarize(times, {"layer": batch_size}, "layer", "images")["layer"]
+    return {"images_per_cpu_second": round(figures["images_per_cpu_second"], 1),
+            "images_per_second": round(figures["images_per_second"], 1),
+            "cpu_microseconds_per_image": round(1e6 / figures["images_per_cpu_second"], 1),
+            "image_size": image_size, "batch_size": batch_size, "rounds": rounds}

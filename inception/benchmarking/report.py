@@ -10,9 +10,12 @@ REPORTED = ("inference_ratio_vs_keras", "exported_inference_ratio_vs_keras", "tr
             "training_ceiling_ratio_vs_keras",
             "tf_default_fp32_folded_inference_ratio_vs_keras", "pipeline_images_per_second_per_core",
             "pipeline_images_per_cpu_second", "decoder_images_per_cpu_second", "fraction_of_decoder_rate",
+            "colour_on_accelerator_images_per_cpu_second", "colour_on_accelerator_fraction_of_decoder_rate",
             "top1_agreement_with_fp32")
 INPUT_PIPELINE_FIGURES = ("pipeline_images_per_second_per_core", "pipeline_images_per_cpu_second",
-                          "decoder_images_per_cpu_second", "fraction_of_decoder_rate")
+                          "decoder_images_per_cpu_second", "fraction_of_decoder_rate",
+                          "colour_on_accelerator_images_per_cpu_second",
+                          "colour_on_accelerator_fraction_of_decoder_rate")
 
 
 def _ratio_of_ratios(paths: dict, path: str, reference: str) -> float:

@@ -6,7 +6,9 @@ one-element dataset whose errors are ignored (`ignore_errors`), followed by
 fallbacks; `take(1)` keeps whichever comes first (`first_that_works`). Every
 file therefore yields exactly one (image, label, status) triple, which a
 sequential map counts and a filter drops. The per-element nested datasets
-cost about 0.1 ms, against several milliseconds to decode an ImageNet JPEG.
+cost about 1 ms of CPU per ImageNet-sized image (tools/benchmark_input.py,
+`colour_on_accelerator_not_skipping`; PERFORMANCE.md, 2026-12-03), against
+2-5 ms to decode and preprocess it.
 
 A file is skipped for one of `REASONS`: it cannot be read (missing, a
 folder, no permission), it is not an image (empty, or no known format's

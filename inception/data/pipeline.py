@@ -71,8 +71,14 @@ def assemble(
     seed: Optional[int] = None,
     deterministic: bool = False,
     repeat: bool = False,
+    skip_undecodable: bool = True,
 ) -> tf.data.Dataset:
-    """Batches of (images float32 [B, (crops,) S, S, 3] in [-1, 1], labels int32 [B])."""
+    """Batches of (images float32 [B, (crops,) S, S, 3] in [-1, 1], labels int32 [B]).
+
+    `skip_undecodable=False` maps encoded images with a plain parallel map, so
+    that an unusable file stops the pipeline with the decoder's error: only
+    for measuring what the skipping costs (tools/benchmark_input.py).
+    """
     encoded = "image" not in examples.element_spec
     dataset = examples
     if training:
@@ -92,7 +98,7 @@ def assemble(
         )
         return tf.ensure_shape(image, image_shape), element["label"]
 
-    if encoded:
+    if encoded and skip_undecodable:
         dataset = bad_images.map_skipping_undecodable(
             dataset,
             image_and_label,

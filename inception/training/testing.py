@@ -4,7 +4,7 @@ The real network's training graph takes a minute to build on a laptop CPU;
 this one takes a second, so tests of the trainer (and 50-replica or
 multi-worker runs) stay quick. It honours the ModelConfig fields that matter
 to training: classes, input size, the auxiliary output, dropout, batch-norm
-constants and weight decay.
+constants, weight decay and the colour distortion layer.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from inception.config import ModelConfig
+from inception.data.color_distortion_layer import distorted_input
 from inception.model import AuxiliaryHeadModel
 
 
@@ -33,7 +34,7 @@ def tiny_model(model_config: ModelConfig = ModelConfig(num_classes=10, input_siz
 
     size = model_config.input_size
     inputs = keras.Input((size, size, 3), name="images")
-    x = conv_unit(inputs, 8, "Conv_1")
+    x = conv_unit(distorted_input(inputs, model_config.color_distortion), 8, "Conv_1")
     aux = layers.GlobalAveragePooling2D(name="AuxPool")(x)
     aux_logits = layers.Dense(model_config.num_classes, kernel_regularizer=regularizer,
                               name="aux_logits")(aux)

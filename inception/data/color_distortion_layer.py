@@ -1,0 +1,117 @@
+"""The authors' colour distortion as a training-only Keras layer, so that it runs on the accelerator.
+
+The input pipeline's colour distortion (`preprocessing.distort_color_and_scale`)
+is most of its CPU time per ImageNet image (PERFORMANCE.md: 57% on an Intel
+Xeon). `ModelConfig.color_distortion` puts this layer in front of the stem
+instead, and `DataConfig.train_augmentation=False` takes it out of the
+pipeline: the CPU then decodes, crops, flips and resizes, and the four
+colour steps run batched where the network runs, as Keras' own augmentation
+layers do when placed in a model. Only in training: at inference the layer
+returns its input, so evaluation, export and serving are unchanged.
+
+The same distribution as the pipeline's: each image draws five uniforms
+(`preprocessing.ColorDistortion.draw`: the order and the four strengths), and
+the steps are those of tf.image's adjust_brightness, _saturation, _hue and
+_contrast in the authors' two orders, on [0, 255] pixels, then clip and
+scale. It is written in `keras.ops` (not tf.image, whose strengths are one
+scalar per call) so that it runs on every backend; tests/test_data_color_layer.py
+checks it against the pipeline's per-image ops on the same draws. Random
+numbers come from the layer's `keras.random.SeedGenerator`, seeded like
+every Keras layer (`keras.utils.set_random_seed`), not from the pipeline's
+per-image seeds. Under tf.distribute every replica draws from the one
+generator, so image i of each replica's batch gets the same strengths
+(different images, the same distortion); the pipeline's draws have no such
+tie.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from inception.data import preprocessing
+
+# The five uniforms of `preprocessing.ColorDistortion.draw`.
+UNIFORMS_PER_IMAGE = 5
+_HALF_PIXEL_MAX = preprocessing.PIXEL_MAX / 2.0
+
+
+def _per_image(value):
+    """[batch] -> [batch, 1, 1, 1], to broadcast over an image's pixels."""
+    return ops.reshape(value, (-1, 1, 1, 1))
+
+
+def _adjust_saturation(pixels, factor):
+    h, s, v = ops.split(ops.image.rgb_to_hsv(pixels, data_format="channels_last"), 3, axis=-1)
+    hsv = ops.concatenate([h, ops.clip(s * factor, 0.0, 1.0), v], axis=-1)
+    return ops.image.hsv_to_rgb(hsv, data_format="channels_last")
+
+
+def _adjust_hue(pixels, delta):
+    h, s, v = ops.split(ops.image.rgb_to_hsv(pixels, data_format="channels_last"), 3, axis=-1)
+    hsv = ops.concatenate([ops.mod(h + delta, 1.0), s, v], axis=-1)
+    return ops.image.hsv_to_rgb(hsv, data_format="channels_last")
+
+
+def _adjust_contrast(pixels, factor):
+    mean = ops.mean(pixels, axis=(1, 2), keepdims=True)  # per image and channel, as tf.image
+    return (pixels - mean) * factor + mean
+
+
+def distort_color_batch(images, uniforms):
+    """`preprocessing.distort_color_and_scale` for a batch, each image with its own draw.
+
+    Args:
+      images: float32 [batch, height, width, 3] in [-1, 1] (the pipeline's
+        output without colour distortion).
+      uniforms: float32 [batch, 5] in [0, 1), one `ColorDistortion.draw` per image.
+
+    Returns:
+      The distorted images, clipped to [-1, 1]. Both of the authors' orders
+      are computed for the whole batch and each image keeps its own: twice
+      the arithmetic, no per-image branch (cheap beside the network on an
+      accelerator).
+    """
+    color = preprocessing.ColorDistortion.draw(ops.moveaxis(uniforms, -1, 0))
+    brightness, saturation, hue, contrast = (
+        _per_image(value) for value in (color.brightness, color.saturation, color.hue, color.contrast))
+    pixels = (images + 1.0) * _HALF_PIXEL_MAX
+
+    brightness_first = _adjust_contrast(
+        _adjust_hue(_adjust_saturation(pixels + brightness, saturation), hue), contrast)
+    saturation_first = _adjust_hue(
+        _adjust_contrast(_adjust_saturation(pixels, saturation) + brightness, contrast), hue)
+    distorted = ops.where(_per_image(color.brightness_first), brightness_first, saturation_first)
+    return ops.clip(distorted / _HALF_PIXEL_MAX - 1.0, -1.0, 1.0)
+
+
+def distorted_input(images, color_distortion: bool):
+    """The network's input after `RandomColorDistortion` (layer "ColorDistortion") when asked; else `images`."""
+    return RandomColorDistortion(name="ColorDistortion")(images) if color_distortion else images
+
+
+class RandomColorDistortion(keras.layers.Layer):
+    """The authors' colour distortion of training images, drawn per image; the identity at inference.
+
+    Input and output: float32 [batch, height, width, 3] in [-1, 1]. Computes
+    in float32 whatever the global dtype policy (the network after it may be
+    mixed precision).
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=False):
+        if not training:
+            return images
+        uniforms = keras.random.uniform((ops.shape(images)[0], UNIFORMS_PER_IMAGE), seed=self.generator)
+        return distort_color_batch(images, uniforms)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
