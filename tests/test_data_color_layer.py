@@ -140,3 +140,27 @@ ON_JAX = """
 def test_on_jax_the_layer_equals_the_pipelines_colour_step_and_trains():
     done = run_python(ON_JAX, env={"KERAS_BACKEND": "jax"}, check=True)
     assert done.stdout.strip().endswith("ok")
+
+
+ON_TWO_REPLICAS = """
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import numpy as np
+    from inception.data.color_distortion_layer import RandomColorDistortion
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        layer = RandomColorDistortion(seed=1)
+    same = tf.data.Dataset.from_tensors(np.full((4, 8, 8, 3), 0.1, np.float32)).unbatch().batch(4)
+    batch = next(iter(strategy.experimental_distribute_dataset(same)))  # two images per replica
+    distorted = strategy.run(tf.function(lambda x: layer(x, training=True)), args=(batch,))
+    first, second = [t.numpy() for t in strategy.experimental_local_results(distorted)]
+    assert np.abs(first - 0.1).max() > 1e-3 and np.abs(first - second).max() > 1e-3
+    print("ok")
+"""
+
+
+def test_each_replica_draws_its_own_distortions():
+    # The same images on both replicas, from one generator state: still different draws.
+    assert run_python(ON_TWO_REPLICAS, check=True).stdout.strip().endswith("ok")

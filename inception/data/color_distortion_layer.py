@@ -18,15 +18,16 @@ scalar per call) so that it runs on every backend; tests/test_data_color_layer.p
 checks it against the pipeline's per-image ops on the same draws. Random
 numbers come from the layer's `keras.random.SeedGenerator`, seeded like
 every Keras layer (`keras.utils.set_random_seed`), not from the pipeline's
-per-image seeds. Under tf.distribute every replica draws from the one
-generator, so image i of each replica's batch gets the same strengths
-(different images, the same distortion); the pipeline's draws have no such
-tie.
+per-image seeds. Under tf.distribute every replica holds the same generator
+state, so each draws the strengths of all replicas and keeps its own row
+(otherwise image i of every replica's batch would get the same
+distortion); on JAX one program draws for the whole global batch.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from inception.data import preprocessing
@@ -34,6 +35,16 @@ from inception.data import preprocessing
 # The five uniforms of `preprocessing.ColorDistortion.draw`.
 UNIFORMS_PER_IMAGE = 5
 _HALF_PIXEL_MAX = preprocessing.PIXEL_MAX / 2.0
+
+
+def _replica() -> tuple:
+    """(this replica's index, the number of replicas) under tf.distribute; (0, 1) elsewhere."""
+    if keras.backend.backend() != "tensorflow":
+        return 0, 1
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 0, 1
+    return context.replica_id_in_sync_group, context.num_replicas_in_sync
 
 
 def _per_image(value):
@@ -107,8 +118,10 @@ class RandomColorDistortion(keras.layers.Layer):
     def call(self, images, training=False):
         if not training:
             return images
-        uniforms = keras.random.uniform((ops.shape(images)[0], UNIFORMS_PER_IMAGE), seed=self.generator)
-        return distort_color_batch(images, uniforms)
+        replica, replicas = _replica()
+        every_replicas = keras.random.uniform((replicas, ops.shape(images)[0], UNIFORMS_PER_IMAGE),
+                                              seed=self.generator)
+        return distort_color_batch(images, ops.take(every_replicas, replica, axis=0))
 
     def compute_output_shape(self, input_shape):
         return input_shape
