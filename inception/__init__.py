@@ -29,6 +29,7 @@ from inception.model import (
 SUBMODULES = (
     "benchmarking",
     "blocks",
+    "color_distortion",
     "compat",
     "complexity",
     "config",

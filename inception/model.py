@@ -37,7 +37,7 @@ from inception import blocks, heads
 from inception import config as config_lib
 from inception.config import ModelConfig
 from inception.conv_unit import ConvUnits
-from inception.data.color_distortion_layer import distorted_input
+from inception.color_distortion import distorted_input
 
 # Stems: the layers before Mixed_5b. "3x3" is the canonical stem (Table 2's
 # 299x299 receptive field, Table 3's "Factorized 7x7"); the others are the

@@ -38,10 +38,10 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from inception import machine
+from inception import color_distortion, machine
 from inception.benchmarking import timing
 from inception.config import DataConfig
-from inception.data import build_dataset, color_distortion_layer, pipeline, preprocessing
+from inception.data import build_dataset, pipeline, preprocessing
 from inception.data import folder as folder_source
 
 IMAGENET_LIKE_SIZE = (500, 375)  # width, height: the most common ImageNet shape
@@ -280,8 +280,8 @@ def measure_color_layer_cost(image_size: int = 299, batch_size: int = 32, rounds
     """
     rng = np.random.default_rng(0)
     images = tf.constant(rng.uniform(-0.8, 0.8, (batch_size, image_size, image_size, 3)), tf.float32)
-    uniforms = tf.constant(rng.random((batch_size, color_distortion_layer.UNIFORMS_PER_IMAGE)), tf.float32)
-    distort = tf.function(color_distortion_layer.distort_color_batch)
+    uniforms = tf.constant(rng.random((batch_size, color_distortion.UNIFORMS_PER_IMAGE)), tf.float32)
+    distort = tf.function(color_distortion.distort_color_batch)
     times = timing.interleaved({"layer": lambda: distort(images, uniforms).numpy()}, rounds,
                                warmup=1)  # the warm-up call traces
     figures = timing.summarize(times, {"layer": batch_size}, "layer", "images")["layer"]

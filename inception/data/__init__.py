@@ -17,7 +17,6 @@ Modules, one job each:
   headers.py        an image's format and size from its first bytes
   encoded_batch.py  a serving request's bytes -> pixels, refusing oversized images
   preprocessing.py  training and evaluation preprocessing (the authors' code)
-  color_distortion_layer.py  its colour distortion as a batched, training-only Keras layer
   multicrop.py      12 and 144 evaluation crops
   bad_images.py     skip, name and count unusable files; `skipped_images(split)`
   callbacks.py      `SkippedImagesLogger`, a Keras callback

@@ -27,6 +27,7 @@ from typing import Tuple
 
 import tensorflow as tf
 
+from inception import color_distortion
 from inception.data import decoding
 
 # The random crop of the training preprocessing, as the authors' code draws it.
@@ -35,14 +36,14 @@ ASPECT_RATIO_RANGE = (3.0 / 4.0, 4.0 / 3.0)
 AREA_RANGE = (0.05, 1.0)
 MAX_ATTEMPTS = 100
 
-# Colour distortion strengths of the authors' `distort_color`.
-MAX_BRIGHTNESS_DELTA = 32.0 / 255.0
-SATURATION_RANGE = (0.5, 1.5)
-MAX_HUE_DELTA = 0.2
-CONTRAST_RANGE = (0.5, 1.5)
-
-# uint8 pixels are 0..255; the network sees [-1, 1].
-PIXEL_MAX = 255.0
+# The colour distortion's strengths and draws are shared with the layer that runs it on
+# the accelerator (`inception.color_distortion`); re-exported here for the pipeline's readers.
+MAX_BRIGHTNESS_DELTA = color_distortion.MAX_BRIGHTNESS_DELTA
+SATURATION_RANGE = color_distortion.SATURATION_RANGE
+MAX_HUE_DELTA = color_distortion.MAX_HUE_DELTA
+CONTRAST_RANGE = color_distortion.CONTRAST_RANGE
+PIXEL_MAX = color_distortion.PIXEL_MAX  # uint8 pixels are 0..255; the network sees [-1, 1]
+ColorDistortion = color_distortion.ColorDistortion
 
 # Evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
 CENTRAL_FRACTION = 0.875
@@ -142,35 +143,6 @@ def resize_pixels(crop: tf.Tensor, image_size: int) -> tf.Tensor:
 def pixels_to_signed_unit_range(pixels: tf.Tensor) -> tf.Tensor:
     """clip(pixels, 0, 255) scaled to [-1, 1], as one affine map and a clip."""
     return tf.clip_by_value(pixels * (2.0 / PIXEL_MAX) - 1.0, -1.0, 1.0)
-
-
-@dataclasses.dataclass(frozen=True)
-class ColorDistortion:
-    """One image's draw of the authors' `distort_color`: which order, and the four strengths.
-
-    `brightness` is in pixel units ([0, 255] images); `brightness_first`
-    picks the order brightness-saturation-hue-contrast, otherwise
-    saturation-brightness-contrast-hue.
-    """
-
-    brightness_first: tf.Tensor
-    brightness: tf.Tensor
-    saturation: tf.Tensor
-    hue: tf.Tensor
-    contrast: tf.Tensor
-
-    @classmethod
-    def draw(cls, uniforms: tf.Tensor) -> "ColorDistortion":
-        """From five independent uniforms in [0, 1): each strength uniform over its range."""
-
-        def between(u, low, high):
-            return low + u * (high - low)
-
-        return cls(uniforms[0] < 0.5,
-                   between(uniforms[1], -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA) * PIXEL_MAX,
-                   between(uniforms[2], *SATURATION_RANGE),
-                   between(uniforms[3], -MAX_HUE_DELTA, MAX_HUE_DELTA),
-                   between(uniforms[4], *CONTRAST_RANGE))
 
 
 def distort_color_and_scale(pixels: tf.Tensor, color: ColorDistortion) -> tf.Tensor:

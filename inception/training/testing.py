@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from inception.config import ModelConfig
-from inception.data.color_distortion_layer import distorted_input
+from inception.color_distortion import distorted_input
 from inception.model import AuxiliaryHeadModel
 
 

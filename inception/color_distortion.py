@@ -1,7 +1,11 @@
-"""The authors' colour distortion as a training-only Keras layer, so that it runs on the accelerator.
+"""The authors' colour distortion: its draws, and a training-only Keras layer that runs it on the accelerator.
 
-The input pipeline's colour distortion (`preprocessing.distort_color_and_scale`)
-is most of its CPU time per ImageNet image (PERFORMANCE.md: 57% on an Intel
+The draw (`ColorDistortion`: the order and four strengths of the authors'
+`distort_color`, from five uniforms) is defined here once, for both places
+that apply it: the input pipeline, per image with tf.image's kernels
+(`inception.data.preprocessing.distort_color_and_scale`), and this layer.
+
+The input pipeline's colour distortion is most of its CPU time per ImageNet image (PERFORMANCE.md: 57% on an Intel
 Xeon). `ModelConfig.color_distortion` puts this layer in front of the stem
 instead, and `DataConfig.train_augmentation=False` takes it out of the
 pipeline: the CPU then decodes, crops, flips and resizes, and the four
@@ -10,11 +14,11 @@ layers do when placed in a model. Only in training: at inference the layer
 returns its input, so evaluation, export and serving are unchanged.
 
 The same distribution as the pipeline's: each image draws five uniforms
-(`preprocessing.ColorDistortion.draw`: the order and the four strengths), and
+(`ColorDistortion.draw`), and
 the steps are those of tf.image's adjust_brightness, _saturation, _hue and
 _contrast in the authors' two orders, on [0, 255] pixels, then clip and
 scale. It is written in `keras.ops` (not tf.image, whose strengths are one
-scalar per call) so that it runs on every backend; tests/test_data_color_layer.py
+scalar per call) so that it runs on every backend; tests/test_color_distortion.py
 checks it against the pipeline's per-image ops on the same draws. Random
 numbers come from the layer's `keras.random.SeedGenerator`, seeded like
 every Keras layer (`keras.utils.set_random_seed`), not from the pipeline's
@@ -26,15 +30,54 @@ distortion); on JAX one program draws for the whole global batch.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import tensorflow as tf
 from keras import ops
 
-from inception.data import preprocessing
+# Colour distortion strengths of the authors' `distort_color`.
+MAX_BRIGHTNESS_DELTA = 32.0 / 255.0
+SATURATION_RANGE = (0.5, 1.5)
+MAX_HUE_DELTA = 0.2
+CONTRAST_RANGE = (0.5, 1.5)
 
-# The five uniforms of `preprocessing.ColorDistortion.draw`.
+# uint8 pixels are 0..255; the network sees [-1, 1].
+PIXEL_MAX = 255.0
+_HALF_PIXEL_MAX = PIXEL_MAX / 2.0
+
+# The uniforms of one `ColorDistortion.draw`.
 UNIFORMS_PER_IMAGE = 5
-_HALF_PIXEL_MAX = preprocessing.PIXEL_MAX / 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ColorDistortion:
+    """One image's draw of the authors' `distort_color`: which order, and the four strengths.
+
+    `brightness` is in pixel units ([0, 255] images); `brightness_first`
+    picks the order brightness-saturation-hue-contrast, otherwise
+    saturation-brightness-contrast-hue. Fields are scalars for one image, or
+    [batch] when drawn for a batch.
+    """
+
+    brightness_first: object
+    brightness: object
+    saturation: object
+    hue: object
+    contrast: object
+
+    @classmethod
+    def draw(cls, uniforms) -> "ColorDistortion":
+        """From `UNIFORMS_PER_IMAGE` independent uniforms in [0, 1) (`uniforms[k]`): each strength uniform over its range."""
+
+        def between(u, low, high):
+            return low + u * (high - low)
+
+        return cls(uniforms[0] < 0.5,
+                   between(uniforms[1], -MAX_BRIGHTNESS_DELTA, MAX_BRIGHTNESS_DELTA) * PIXEL_MAX,
+                   between(uniforms[2], *SATURATION_RANGE),
+                   between(uniforms[3], -MAX_HUE_DELTA, MAX_HUE_DELTA),
+                   between(uniforms[4], *CONTRAST_RANGE))
 
 
 def _replica() -> tuple:
@@ -70,7 +113,7 @@ def _adjust_contrast(pixels, factor):
 
 
 def distort_color_batch(images, uniforms):
-    """`preprocessing.distort_color_and_scale` for a batch, each image with its own draw.
+    """`inception.data.preprocessing.distort_color_and_scale` for a batch, each image with its own draw.
 
     Args:
       images: float32 [batch, height, width, 3] in [-1, 1] (the pipeline's
@@ -83,7 +126,7 @@ def distort_color_batch(images, uniforms):
       the arithmetic, no per-image branch (cheap beside the network on an
       accelerator).
     """
-    color = preprocessing.ColorDistortion.draw(ops.moveaxis(uniforms, -1, 0))
+    color = ColorDistortion.draw(ops.moveaxis(uniforms, -1, 0))
     brightness, saturation, hue, contrast = (
         _per_image(value) for value in (color.brightness, color.saturation, color.hue, color.contrast))
     pixels = (images + 1.0) * _HALF_PIXEL_MAX

@@ -8,7 +8,8 @@ import tensorflow as tf
 import inception
 from inception import export, loading
 from inception.config import DataConfig, DistributeConfig, EvalConfig, ExperimentConfig, ModelConfig
-from inception.data import color_distortion_layer, preprocessing
+from inception import color_distortion
+from inception.data import preprocessing
 from inception.training import checkpoint, trainer
 from inception.training.workdir import RunPaths
 from tests.support import run_python
@@ -37,7 +38,7 @@ def test_the_batched_layer_equals_the_pipelines_colour_step_on_the_same_draws(or
     uniforms = np.random.default_rng(1).random((len(images), 5)).astype(np.float32)
     if order != "mixed":
         uniforms[:, 0] = 0.25 if order == "brightness_first" else 0.75
-    batched = color_distortion_layer.distort_color_batch(images, uniforms)
+    batched = color_distortion.distort_color_batch(images, uniforms)
     expected = np.stack([pipeline_color_distortion(i, u) for i, u in zip(images, uniforms)])
     # Both are float32 HSV round trips of [0, 255] pixels: rounding differs only.
     np.testing.assert_allclose(keras.ops.convert_to_numpy(batched), expected, atol=1e-5)
@@ -45,7 +46,7 @@ def test_the_batched_layer_equals_the_pipelines_colour_step_on_the_same_draws(or
 
 
 def test_training_distorts_each_image_with_its_own_draw_and_inference_is_the_identity():
-    layer = color_distortion_layer.RandomColorDistortion(seed=3)
+    layer = color_distortion.RandomColorDistortion(seed=3)
     same = np.repeat(photo_like_batch(batch=1), 4, axis=0)
     np.testing.assert_array_equal(layer(same, training=False), same)
     distorted = keras.ops.convert_to_numpy(layer(same, training=True))
@@ -115,16 +116,16 @@ def test_a_run_with_the_layer_trains_resumes_loads_and_exports_without_it(tmp_pa
 ON_JAX = """
     import keras, numpy as np, tensorflow as tf
     from inception.config import ModelConfig
-    from inception.data import color_distortion_layer
+    from inception import color_distortion
     from inception.training import paper_recipe, targets_for
     from inception.training.testing import tiny_model
-    from tests.test_data_color_layer import photo_like_batch, pipeline_color_distortion
+    from tests.test_color_distortion import photo_like_batch, pipeline_color_distortion
 
     assert keras.backend.backend() == "jax"
     images = photo_like_batch()
     uniforms = np.random.default_rng(1).random((len(images), 5)).astype(np.float32)
     expected = np.stack([pipeline_color_distortion(i, u) for i, u in zip(images, uniforms)])
-    batched = np.asarray(color_distortion_layer.distort_color_batch(images, uniforms))
+    batched = np.asarray(color_distortion.distort_color_batch(images, uniforms))
     np.testing.assert_allclose(batched, expected, atol=1e-5)
 
     model = tiny_model(ModelConfig(num_classes=5, input_size=21, color_distortion=True))
@@ -147,7 +148,7 @@ ON_TWO_REPLICAS = """
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import numpy as np
-    from inception.data.color_distortion_layer import RandomColorDistortion
+    from inception.color_distortion import RandomColorDistortion
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
