@@ -95,16 +95,18 @@ def _per_image(value):
     return ops.reshape(value, (-1, 1, 1, 1))
 
 
-def _adjust_saturation(pixels, factor):
+def _in_hsv(pixels, change):
+    """`pixels` -> HSV, `change(h, s, v)` -> [h, s, v], back to RGB."""
     h, s, v = ops.split(ops.image.rgb_to_hsv(pixels, data_format="channels_last"), 3, axis=-1)
-    hsv = ops.concatenate([h, ops.clip(s * factor, 0.0, 1.0), v], axis=-1)
-    return ops.image.hsv_to_rgb(hsv, data_format="channels_last")
+    return ops.image.hsv_to_rgb(ops.concatenate(change(h, s, v), axis=-1), data_format="channels_last")
+
+
+def _adjust_saturation(pixels, factor):
+    return _in_hsv(pixels, lambda h, s, v: [h, ops.clip(s * factor, 0.0, 1.0), v])
 
 
 def _adjust_hue(pixels, delta):
-    h, s, v = ops.split(ops.image.rgb_to_hsv(pixels, data_format="channels_last"), 3, axis=-1)
-    hsv = ops.concatenate([ops.mod(h + delta, 1.0), s, v], axis=-1)
-    return ops.image.hsv_to_rgb(hsv, data_format="channels_last")
+    return _in_hsv(pixels, lambda h, s, v: [ops.mod(h + delta, 1.0), s, v])
 
 
 def _adjust_contrast(pixels, factor):

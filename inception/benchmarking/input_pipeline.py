@@ -227,8 +227,8 @@ def measure_input_throughput(images: int = 256, image_size: int = 299, batch_siz
     for name, figures in versus_decoder.items():
         result[f"{name}_images_per_second"] = round(figures["images_per_second"], 1)
         result[f"{name}_images_per_cpu_second"] = round(figures["images_per_cpu_second"], 1)
-    for name, prefix in (("pipeline", ""), ("colour_on_accelerator", "colour_on_accelerator_"),
-                         ("colour_on_accelerator_not_skipping", "colour_on_accelerator_not_skipping_")):
+    for name in ("pipeline", "colour_on_accelerator", "colour_on_accelerator_not_skipping"):
+        prefix = "" if name == "pipeline" else f"{name}_"  # the pipeline's keys predate the others
         result[f"{name}_images_per_second_per_core"] = round(result[f"{name}_images_per_second"] / cores, 1)
         result[f"{prefix}fraction_of_decoder_rate"] = round(versus_decoder[name]["cpu_ratio_vs_baseline"], 3)
         result[f"{prefix}fraction_of_decoder_rate_per_core"] = round(

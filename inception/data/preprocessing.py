@@ -27,7 +27,9 @@ from typing import Tuple
 
 import tensorflow as tf
 
-from inception import color_distortion
+# The colour distortion's draws and strengths are shared with the layer that runs it on the
+# accelerator; PIXEL_MAX: uint8 pixels are 0..255, the network sees [-1, 1].
+from inception.color_distortion import PIXEL_MAX, UNIFORMS_PER_IMAGE, ColorDistortion
 from inception.data import decoding
 
 # The random crop of the training preprocessing, as the authors' code draws it.
@@ -35,15 +37,6 @@ MIN_OBJECT_COVERED = 0.1
 ASPECT_RATIO_RANGE = (3.0 / 4.0, 4.0 / 3.0)
 AREA_RANGE = (0.05, 1.0)
 MAX_ATTEMPTS = 100
-
-# The colour distortion's strengths and draws are shared with the layer that runs it on
-# the accelerator (`inception.color_distortion`); re-exported here for the pipeline's readers.
-MAX_BRIGHTNESS_DELTA = color_distortion.MAX_BRIGHTNESS_DELTA
-SATURATION_RANGE = color_distortion.SATURATION_RANGE
-MAX_HUE_DELTA = color_distortion.MAX_HUE_DELTA
-CONTRAST_RANGE = color_distortion.CONTRAST_RANGE
-PIXEL_MAX = color_distortion.PIXEL_MAX  # uint8 pixels are 0..255; the network sees [-1, 1]
-ColorDistortion = color_distortion.ColorDistortion
 
 # Evaluation keeps the central 87.5% (= 224/256 of GoogLeNet).
 CENTRAL_FRACTION = 0.875
@@ -166,7 +159,7 @@ def distort_color_and_scale(pixels: tf.Tensor, color: ColorDistortion) -> tf.Ten
 
 def train_uniforms(seed: tf.Tensor) -> tf.Tensor:
     """The six uniforms of one image's training draw after its crop: the flip, then `ColorDistortion`."""
-    return tf.random.stateless_uniform([6], seed)
+    return tf.random.stateless_uniform([1 + UNIFORMS_PER_IMAGE], seed)
 
 
 def flip_and_resize(crop: tf.Tensor, image_size: int, flip_uniform: tf.Tensor) -> tf.Tensor:
