@@ -85,10 +85,15 @@ def seed_generator_states(model) -> list:
 def prebuild_compiled_state(model, data_batch) -> None:
     """Build the compiled losses' and metrics' state from specs, once, and skip Keras' per-call build.
 
-    Works around keras-team/keras#20585 (open in Keras 3.15): before every
-    fit/evaluate under MultiWorkerMirroredStrategy, Keras reads a real batch
-    and `strategy.reduce`s it only to learn its shapes, which fails for
-    nested batches. `data_batch` is (images spec, targets spec).
+    Works around two things. keras-team/keras#20585 (open in Keras 3.15):
+    before every fit/evaluate under MultiWorkerMirroredStrategy, Keras reads a
+    real batch and `strategy.reduce`s it only to learn its shapes, which
+    fails for nested batches. And without a strategy (one device) Keras
+    defers the build into the first trace of the training step
+    (`_maybe_symbolic_build` returns early), so the loss trackers' variables
+    are created inside `tf.function`, and TensorFlow traces the whole step
+    again without them (tensorflow/tensorflow#48851). `data_batch` is
+    (images spec, targets spec).
     """
     model._symbolic_build(data_batch=data_batch)
     model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None

@@ -10,12 +10,13 @@ and a limit sized for the fast one fails on the slow one. `HANG_TIMEOUT_S`
 is far above any test's honest run time on any machine CI uses.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Iterator, List, Mapping, Optional
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,3 +53,24 @@ def run_command(argv, *, env: Optional[Mapping[str, str]] = None, cwd=REPO,
     if check:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return done
+
+
+@contextlib.contextmanager
+def variables_created_while_tracing() -> Iterator[List[str]]:
+    """While inside, the names of the variables created inside a `tf.function` trace are collected.
+
+    A variable created by a function's first trace makes TensorFlow trace it
+    a second time (tensorflow/tensorflow#48851); a training step should find
+    all its state built before it runs.
+    """
+    import tensorflow as tf
+
+    names: List[str] = []
+
+    def record(next_creator, **kwargs):
+        if tf.inside_function():
+            names.append(kwargs.get("name") or "?")
+        return next_creator(**kwargs)
+
+    with tf.variable_creator_scope(record):
+        yield names

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from inception import compat
+from tests.support import variables_created_while_tracing
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -124,3 +125,36 @@ def test_keras_clips_between_the_two_methods_the_summing_mixin_overrides():
 def test_gradients_are_unchanged_outside_a_replica_context():
     grads = [tf.constant([1.0, 2.0])]
     assert compat.summed_over_replicas(grads)[0] is grads[0]
+
+
+def _compiled_tiny_model():
+    from inception.training import paper_recipe
+    from inception.training.testing import tiny_model
+
+    model = tiny_model()
+    model.compile(**paper_recipe(steps_per_epoch=10))
+    return model
+
+
+def _tiny_batches():
+    images = np.zeros((4, 28, 28, 3), "float32")
+    return tf.data.Dataset.from_tensors((images, np.arange(4, dtype="int32"))).repeat()
+
+
+def test_without_a_strategy_keras_still_builds_the_loss_trackers_inside_the_first_trace():
+    """While this holds, `prebuild_compiled_state` saves every run a second trace of its training step;
+    when it fails, Keras builds them before tracing and the one-device call of the workaround can go."""
+    model = _compiled_tiny_model()
+    with variables_created_while_tracing() as created:
+        model.fit(_tiny_batches(), steps_per_epoch=1, verbose=0)
+    assert created
+
+
+def test_a_prebuilt_model_creates_no_variable_while_its_steps_are_traced():
+    model = _compiled_tiny_model()
+    batches = _tiny_batches()
+    compat.prebuild_compiled_state(model, batches.element_spec)
+    with variables_created_while_tracing() as created:
+        model.fit(batches, steps_per_epoch=1, verbose=0)
+        model.evaluate(batches, steps=1, verbose=0)
+    assert created == []

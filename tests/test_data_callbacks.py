@@ -25,11 +25,24 @@ def run_pass(split, bad_files):
         pass
 
 
+def capture_absl_info(caplog):
+    """Records absl's INFO lines whatever an earlier test left on absl's logger.
+
+    Saving a SavedModel (TensorFlow's autotrackable) reads the effective level
+    and restores it with `absl.logging.set_verbosity`, which pins absl's own
+    logger at WARNING when no absl handler is installed: setting the root
+    logger's level alone then loses INFO lines, in whichever test runs after
+    an export on the same worker.
+    """
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="absl")
+
+
 def test_logs_each_epochs_count(caplog):
     for split in bad_images.SPLITS:
         bad_images.skipped_images(split).reset()
     logger = callbacks.SkippedImagesLogger()
-    caplog.set_level(logging.INFO)
+    capture_absl_info(caplog)
     logger.on_train_begin()
     run_pass("train", 2)
     logger.on_epoch_end(0)
@@ -70,7 +83,7 @@ def test_counts_are_exact_per_pass_whatever_the_prefetching(caplog):
     dataset = pipeline.assemble(examples, split="train", image_size=8, batch_size=2,
                                 training=False, repeat=True)
     logger = callbacks.SkippedImagesLogger(splits=("train",))
-    caplog.set_level(logging.INFO)
+    capture_absl_info(caplog)
     logger.on_train_begin()
     for _ in dataset.take(6):
         pass

@@ -12,7 +12,7 @@ from inception import loading
 from inception.training import trainer
 from inception.training.testing import tiny_model
 from inception.training.workdir import read_config
-from tests.support import run_python
+from tests.support import run_python, variables_created_while_tracing
 
 
 TINY_DATA = DataConfig(source="fashion_mnist", train_examples=64, eval_examples=16,
@@ -35,6 +35,18 @@ def test_train_and_evaluate_runs_the_real_network_end_to_end(tmp_path):
     assert results["checkpoint"].endswith("ckpt-2")
     model = loading.load_trained_model(str(tmp_path))  # the seam for evaluation and export
     assert set(model.output) == {"logits", "aux_logits"}
+
+
+def test_the_training_step_is_traced_with_every_variable_already_built(tmp_path):
+    """A variable created inside the first trace would make TensorFlow trace the step twice."""
+    config = ExperimentConfig(
+        name="one_trace", model=ModelConfig(num_classes=10, input_size=28), data=TINY_DATA,
+        distribute=DistributeConfig(strategy="default", per_replica_batch=8),
+        evaluation=EvalConfig(batch_size=8, heldout_every_steps=1, heldout_examples=8),
+        max_steps=2, log_every_steps=1, checkpoint_every_steps=2)
+    with variables_created_while_tracing() as created:
+        trainer.train_and_evaluate(config, str(tmp_path), model_fn=tiny_model, verbose=0)
+    assert created == []
 
 
 def test_the_whole_recipe_trains_in_mixed_bfloat16(tmp_path):

@@ -60,7 +60,7 @@ def measure_training_step(row: str, batch: int, steps: int, warmup: int,
     import tensorflow as tf
 
     import inception
-    from inception import profiles
+    from inception import compat, profiles
     from inception.data import fashion_mnist
     from inception.training import recipe_from_config
 
@@ -74,6 +74,7 @@ def measure_training_step(row: str, batch: int, steps: int, warmup: int,
     images = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     labels = rng.integers(0, config.model.num_classes, batch).astype("int32")
     dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    compat.prebuild_compiled_state(model, dataset.element_spec)  # as the trainer does
     started = time.perf_counter()
     for _ in range(warmup):
         timing.one_step(model, dataset)()

@@ -10,6 +10,7 @@ bfloat16, and the exported SavedModels of the fast paths. A new path is one
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -20,6 +21,7 @@ from inception.benchmarking import matmul, throughput
 from inception.benchmarking.settings import Settings, random_images
 
 BASELINE = "keras_predict_on_batch"
+SAVED_MODELS = "saved_models"  # the result's key for the kept SavedModels (not a figure)
 
 Call = Callable[[], object]
 
@@ -68,6 +70,7 @@ class InferenceModels:
         import tensorflow as tf
 
         self.settings, self.folder = settings, folder
+        self.exported: Dict[str, str] = {}  # path name -> SavedModel directory
         self.images = random_images(settings)
         self.tensor = tf.constant(self.images)
 
@@ -116,7 +119,8 @@ class InferenceModels:
 
     def export(self, name: str) -> str:
         """Writes the SavedModel of exported path `name` under the folder; returns its directory."""
-        return PATHS[name].exporter(self, os.path.join(self.folder, name))
+        self.exported[name] = PATHS[name].exporter(self, os.path.join(self.folder, name))
+        return self.exported[name]
 
     def served(self, path: str) -> Call:
         """One batch through the `predict_images` signature of the SavedModel at `path`."""
@@ -190,11 +194,17 @@ register_exported("int8_exported", _export_int8, needs_onednn=True)
 register("ours_mixed_bf16_predict_on_batch", _mixed_bfloat16, bfloat16=True)
 
 
-def measure_inference(settings: Settings) -> dict:
-    """Images/s of every inference path and the matmul rates, interleaved."""
+def measure_inference(settings: Settings, export_folder: Optional[str] = None) -> dict:
+    """Images/s of every inference path and the matmul rates, interleaved.
+
+    The exported paths' SavedModels are written under `export_folder`, and
+    kept there for the memory processes to serve (`SAVED_MODELS` of the
+    result: {path name: directory}), or in a temporary folder.
+    """
     from inception import fast_inference
 
-    with tempfile.TemporaryDirectory() as folder:  # the exported paths' SavedModels
+    with contextlib.ExitStack() as stack:
+        folder = export_folder or stack.enter_context(tempfile.TemporaryDirectory())
         models = InferenceModels(settings, folder)
         calls = {name: models.call(name) for name in models.names()}
         multiply_adds = {name: models.multiply_adds(name) for name in calls}
@@ -202,4 +212,5 @@ def measure_inference(settings: Settings) -> dict:
         figures = throughput.time_beside_matmuls(
             "inference", calls, settings.batch_size, multiply_adds, matmuls, BASELINE,
             settings.inference_repeats, warmup=1)
-    return dict(figures, matmul_unit="GFLOP/s (int8: G int-ops/s)")
+    saved_models = dict(models.exported) if export_folder else {}
+    return dict(figures, matmul_unit="GFLOP/s (int8: G int-ops/s)", **{SAVED_MODELS: saved_models})

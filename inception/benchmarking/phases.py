@@ -39,12 +39,13 @@ def load_average() -> Optional[list]:
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
-def _sections(settings: Settings, agreement_model: Optional[str], input_pipeline: bool) -> Dict[str, Callable]:
+def _sections(settings: Settings, agreement_model: Optional[str], input_pipeline: bool,
+              export_folder: Optional[str]) -> Dict[str, Callable]:
     """{section: measure()} of the compute phase, in the order they run."""
     from inception.benchmarking.inference import measure_inference
     from inception.benchmarking.training import measure_training
 
-    sections = {"inference": lambda: measure_inference(settings)}
+    sections = {"inference": lambda: measure_inference(settings, export_folder)}
     if settings.training:
         sections["training"] = lambda: measure_training(settings)
     if input_pipeline:
@@ -60,9 +61,13 @@ def _sections(settings: Settings, agreement_model: Optional[str], input_pipeline
     return sections
 
 
-def compute(settings: Settings, agreement_model: Optional[str] = None, input_pipeline: bool = True) -> dict:
-    """Inference, training, matmul rates (and input pipeline, agreement) in this process."""
-    sections = _sections(settings, agreement_model, input_pipeline)
+def compute(settings: Settings, agreement_model: Optional[str] = None, input_pipeline: bool = True,
+            export_folder: Optional[str] = None) -> dict:
+    """Inference, training, matmul rates (and input pipeline, agreement) in this process.
+
+    The exported paths' SavedModels stay under `export_folder` when given.
+    """
+    sections = _sections(settings, agreement_model, input_pipeline, export_folder)
     result = {"machine": machine(), "section_seconds": {}, "load_average": {}}
     for name, measure in sections.items():
         progress(f"{name} ...")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import tempfile
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 from inception.benchmarking import inference, report, training
 from inception.benchmarking.processes import run_phase
@@ -16,9 +16,16 @@ MEMORY_PATHS = {"inference": (inference.BASELINE, "ours_predict_on_batch") + inf
                 "training": (training.BASELINE, "ours_fit_full_recipe")}
 
 
-def measure_all_memory(settings: Settings, log: Callable[[str], None] = print) -> dict:
-    """{section: {path: peak memory}}, each path in its own process; SavedModels exported first."""
+def measure_all_memory(settings: Settings, saved_models: Optional[Dict[str, str]] = None,
+                       log: Callable[[str], None] = print) -> dict:
+    """{section: {path: peak memory}}, each path in its own process.
+
+    An exported path is served from its SavedModel in `saved_models`
+    ({path name: directory}, as the compute phase kept them), or from one
+    that a process of its own exports first.
+    """
     memory = {}
+    saved_models = dict(saved_models or {})
     exported = inference.exported_names()
     with tempfile.TemporaryDirectory() as folder:
         for section, names in MEMORY_PATHS.items():
@@ -28,8 +35,10 @@ def measure_all_memory(settings: Settings, log: Callable[[str], None] = print) -
                 log(f"memory: {section} {name}, in its own process")
                 saved_model = None
                 if name in exported:  # exported by one process, served by another
-                    saved_model = run_phase("export", settings, onednn=True, log=log, name=name,
-                                            folder=folder)["path"]
+                    if name not in saved_models:
+                        saved_models[name] = run_phase("export", settings, onednn=True, log=log, name=name,
+                                                       folder=folder)["path"]
+                    saved_model = saved_models[name]
                 memory.setdefault(section, {})[name] = run_phase(
                     "memory", settings, onednn=True, log=log, section=section, name=name,
                     saved_model=saved_model)
@@ -55,12 +64,16 @@ def run_benchmark(settings: Settings = Settings(), agreement_model: Optional[str
     """
     started = datetime.datetime.now(datetime.timezone.utc)
     log("compute phase (oneDNN on): inference, training, matmul, input pipeline, agreement")
-    results = run_phase("compute", settings, onednn=True, log=log, agreement_model=agreement_model)
-    if settings.tf_default_phase:
-        log("compute phase (TensorFlow defaults, oneDNN off): fp32 inference")
-        default = dataclasses.replace(settings, bfloat16=False, training=False)
-        results["tf_default"] = run_phase("compute", default, onednn=False, log=log, input_pipeline=False)
-    results["memory"] = measure_all_memory(settings, log)
+    with tempfile.TemporaryDirectory() as exports:  # exported once, then served by the memory processes
+        results = run_phase("compute", settings, onednn=True, log=log, agreement_model=agreement_model,
+                            export_folder=exports)
+        saved_models = results["inference"].pop(inference.SAVED_MODELS)
+        if settings.tf_default_phase:
+            log("compute phase (TensorFlow defaults, oneDNN off): fp32 inference")
+            default = dataclasses.replace(settings, bfloat16=False, training=False)
+            results["tf_default"] = run_phase("compute", default, onednn=False, log=log, input_pipeline=False)
+            results["tf_default"]["inference"].pop(inference.SAVED_MODELS)
+        results["memory"] = measure_all_memory(settings, saved_models, log)
     results["distribution_overhead"] = measure_distribution(settings, log)
     results.update(report.headline(results))
     results["settings"] = dataclasses.asdict(settings)

@@ -77,7 +77,12 @@ class TrainingRuns:
         if name not in RUNS:
             raise ValueError(f"Unknown training run {name!r}; valid: {sorted(RUNS)}.")
         if name not in self._built:
-            self._built[name] = RUNS[name].build(self.settings)
+            from inception import compat
+
+            model = RUNS[name].build(self.settings)
+            # As the trainer does: one trace of the training step, not two (both models alike).
+            compat.prebuild_compiled_state(model, self.batches.element_spec)
+            self._built[name] = model
         return self._built[name]
 
     def call(self, name: str) -> Callable[[], object]:

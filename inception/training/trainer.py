@@ -101,8 +101,15 @@ def _heldout_callback(config: ExperimentConfig) -> list:
     return [callbacks_lib.HeldOutAccuracy(batches, every, use_ema=config.evaluation.use_ema)]
 
 
-def _prebuild_for_several_workers(model: keras.Model, config: ExperimentConfig) -> None:
-    """The compiled state built from specs (`compat.prebuild_compiled_state`, keras-team/keras#20585)."""
+def _prebuild_compiled_state(model: keras.Model, config: ExperimentConfig) -> None:
+    """The compiled losses' and metrics' state built from specs, before `fit` (`compat.prebuild_compiled_state`).
+
+    Under several workers Keras would otherwise reduce a real batch to learn
+    its shapes (keras-team/keras#20585); on one device it would create the
+    loss trackers inside the first trace of the training step, and TensorFlow
+    then traces the whole step a second time (tensorflow/tensorflow#48851):
+    about 30 s of every run's start on a CPU.
+    """
     batch, size = config.distribute.per_replica_batch, config.model.input_size
     images = tf.TensorSpec([batch, size, size, 3], tf.float32)
     labels = tf.TensorSpec([batch], tf.int32)
@@ -189,8 +196,7 @@ def train(config: ExperimentConfig, workdir: str, *, model_fn: Optional[ModelFn]
     with strategy.scope():
         model = model_fn(config.model)
         model.compile(**recipe_from_config(config.recipe, size.steps_per_epoch, has_aux=has_aux(model)))
-        if distribute.num_workers(strategy) > 1:
-            _prebuild_for_several_workers(model, config)
+        _prebuild_compiled_state(model, config)
         checkpoint = training_checkpoint(model, paths.checkpoints, chief=chief,
                                          worker=distribute.worker_id(strategy), strategy=strategy)
     start_step = checkpoint.restore_latest()
