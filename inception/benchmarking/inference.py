@@ -198,7 +198,7 @@ def measure_inference(settings: Settings, export_folder: Optional[str] = None) -
     """Images/s of every inference path and the matmul rates, interleaved.
 
     The exported paths' SavedModels are written under `export_folder`, and
-    kept there for the memory processes to serve (`SAVED_MODELS` of the
+    kept there for the memory processes to serve (then `SAVED_MODELS` of the
     result: {path name: directory}), or in a temporary folder.
     """
     from inception import fast_inference
@@ -212,5 +212,5 @@ def measure_inference(settings: Settings, export_folder: Optional[str] = None) -
         figures = throughput.time_beside_matmuls(
             "inference", calls, settings.batch_size, multiply_adds, matmuls, BASELINE,
             settings.inference_repeats, warmup=1)
-    saved_models = dict(models.exported) if export_folder else {}
-    return dict(figures, matmul_unit="GFLOP/s (int8: G int-ops/s)", **{SAVED_MODELS: saved_models})
+    kept = {SAVED_MODELS: dict(models.exported)} if export_folder else {}
+    return dict(figures, matmul_unit="GFLOP/s (int8: G int-ops/s)", **kept)

@@ -72,7 +72,6 @@ def run_benchmark(settings: Settings = Settings(), agreement_model: Optional[str
             log("compute phase (TensorFlow defaults, oneDNN off): fp32 inference")
             default = dataclasses.replace(settings, bfloat16=False, training=False)
             results["tf_default"] = run_phase("compute", default, onednn=False, log=log, input_pipeline=False)
-            results["tf_default"]["inference"].pop(inference.SAVED_MODELS)
         results["memory"] = measure_all_memory(settings, saved_models, log)
     results["distribution_overhead"] = measure_distribution(settings, log)
     results.update(report.headline(results))

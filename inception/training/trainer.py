@@ -108,7 +108,7 @@ def _prebuild_compiled_state(model: keras.Model, config: ExperimentConfig) -> No
     its shapes (keras-team/keras#20585); on one device it would create the
     loss trackers inside the first trace of the training step, and TensorFlow
     then traces the whole step a second time (tensorflow/tensorflow#48851):
-    about 30 s of every run's start on a CPU.
+    17-31 s of a tiny row's start on a 2-core CPU.
     """
     batch, size = config.distribute.per_replica_batch, config.model.input_size
     images = tf.TensorSpec([batch, size, size, 3], tf.float32)
