@@ -16,15 +16,19 @@ from absl import app, flags  # noqa: E402
 FLAGS = flags.FLAGS
 flags.DEFINE_string("results_dir", "docs/results", "Where the result files are.")
 flags.DEFINE_string("output", "RESULTS.md", "The page to write.")
-flags.DEFINE_enum("profile", "small", ["small"], "The profile whose tables the page shows.")
+flags.DEFINE_list("profiles", None, "The profiles whose tables the page shows (default: "
+                  "inception.report.REPORTED_PROFILES, the current one first).")
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments {argv[1:]}.")
-    from inception import report
+    from inception import profiles, report
 
-    text = report.results_markdown(FLAGS.results_dir, FLAGS.profile)
+    unknown = sorted(set(FLAGS.profiles or ()) - set(profiles.PROFILES))
+    if unknown:
+        raise app.UsageError(f"Unknown profile(s) {unknown}; valid profiles: {list(profiles.PROFILES)}.")
+    text = report.results_markdown(FLAGS.results_dir, FLAGS.profiles or report.REPORTED_PROFILES)
     with open(FLAGS.output, "w") as f:
         f.write(text + "\n")
     print(f"Wrote {FLAGS.output}")

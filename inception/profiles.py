@@ -19,7 +19,7 @@ from inception import rows
 from inception.config import ExperimentConfig
 from inception.model import minimum_input_size
 
-PROFILES = ("small", "long", "imagenet")
+PROFILES = ("small", "long", "imagenet", "small_crop85")
 # The long profile: the small one trained for this many epochs (about 30 minutes on 2 idle cores, from the step time).
 LONG_EPOCHS = 24.0
 
@@ -76,11 +76,14 @@ def small(config: ExperimentConfig) -> ExperimentConfig:
     What changes, and why:
     - data: Fashion-MNIST, all 60,000 training and 10,000 test images (10
       classes of 28x28 grey clothing photographs); the colour distortions
-      are off (grey images); the random crop keeps 85-100% of the image at an
-      aspect of 0.9-1.11 instead of the paper's 5-100% at 3/4-4/3 (a
-      thumbnail that loses most of its area loses its class: a shirt without
-      its sleeves is a T-shirt); the flip stays. Evaluation takes the whole
-      image, not the central 87.5% (the garment fills the frame).
+      are off (grey images); the random crop is off (area and aspect ranges
+      1.0) instead of the paper's 5-100% at 3/4-4/3: a thumbnail that loses
+      most of its area loses its class (a shirt without its sleeves is a
+      T-shirt), and in a run of a few epochs even a crop of 85-100% costs
+      more than it regularizes (seed 0 of `bn_auxiliary`, 5 epochs, one AMD
+      EPYC: 89.53% top-1 accuracy with it, 91.33% without; `small_crop85`
+      keeps it). The flip stays. Evaluation takes the whole image, not the
+      central 87.5% (the garment fills the frame).
     - input size: the smallest input each stem allows (75 for the 3x3 and
       7x7 stems, 39 for rf151, 21 for rf79). These give every stem the same
       grids after it, as 299/151/79 do at full scale, so Table 2 still
@@ -102,8 +105,8 @@ def small(config: ExperimentConfig) -> ExperimentConfig:
     return config.derive(
         data={"source": "fashion_mnist", "train_augmentation": False, "train_examples": None,
               "eval_examples": SMALL_MULTICROP_EVAL_EXAMPLES if multicrop else None,
-              "shuffle_buffer": 60_000, "crop_area_range": (0.85, 1.0),
-              "crop_aspect_ratio_range": (0.9, 1.0 / 0.9), "crop_min_object_covered": 0.85,
+              "shuffle_buffer": 60_000, "crop_area_range": (1.0, 1.0),
+              "crop_aspect_ratio_range": (1.0, 1.0), "crop_min_object_covered": 0.85,
               "eval_crop_fraction": 1.0},
         model={
             "num_classes": 10,
@@ -117,6 +120,19 @@ def small(config: ExperimentConfig) -> ExperimentConfig:
         checkpoint_every_steps=500,
         log_every_steps=39,
     )
+
+
+def small_crop85(config: ExperimentConfig) -> ExperimentConfig:
+    """The small profile as it was until 2026-12-03, when it was called `small`: 5 epochs of random crops.
+
+    The crop keeps 85-100% of the image at an aspect of 0.9-1.11. Every seed
+    of Tables 2-5 and of the controls up to that day trained with it (their
+    result files are under `docs/results/small_crop85/`); it stays so that
+    they can be rerun and compared.
+    """
+    return small(config).derive(
+        data={"crop_area_range": (0.85, 1.0), "crop_aspect_ratio_range": (0.9, 1.0 / 0.9)},
+        epochs=5.0)
 
 
 def long(config: ExperimentConfig) -> ExperimentConfig:
@@ -135,9 +151,9 @@ def imagenet(config: ExperimentConfig) -> ExperimentConfig:
     return config.derive(data={"source": "imagenet"}, distribute={"per_replica_batch": 32})
 
 
-_PROFILES = {"small": small, "long": long, "imagenet": imagenet}
+_PROFILES = {"small": small, "long": long, "imagenet": imagenet, "small_crop85": small_crop85}
 # Profiles whose schedule and averaging constants follow the run's length.
-COMPRESSED = ("small", "long")
+COMPRESSED = ("small", "long", "small_crop85")
 
 
 def apply_overrides(config: ExperimentConfig, overrides: Optional[dict]) -> ExperimentConfig:

@@ -256,7 +256,7 @@ def control_sections(results_dir: str, profile: str) -> List[str]:
     lines = []
     for name in rows.rows_of("controls"):
         entry = trained_row(name, results_dir, profile)
-        lines += [f"### `{name}`", "", entry.row.config.description, "",
+        lines += [f"#### `{name}`", "", entry.row.config.description, "",
                   f"Paper: {entry.row.claim.text}.", "", _cost_line(name, profile, released_cost), "",
                   _ours_line(entry, released), ""]
     return lines
@@ -273,6 +273,8 @@ def _profile_summary(profile: str) -> str:
     size = config.run_size(fashion_mnist.TRAIN_EXAMPLES if config.data.train_examples is None
                            else config.data.train_examples)
     data, model, recipe = config.data, config.model, config.recipe
+    crop = ("no random crop" if tuple(data.crop_area_range) == (1.0, 1.0) else
+            f"random crops of {data.crop_area_range[0]:g}-{data.crop_area_range[1]:g} of the area")
     return (f"Profile `{profile}` (`inception.profiles.{profile}` states each change and why): "
             f"Fashion-MNIST, {'all 60,000' if data.train_examples is None else data.train_examples} "
             f"training and {'all 10,000' if data.eval_examples is None else data.eval_examples} test "
@@ -283,26 +285,45 @@ def _profile_summary(profile: str) -> str:
             f"with its 50 decays of {recipe.learning_rate_decay} laid over the run (one every "
             f"{recipe.learning_rate_decay_epochs:g} epochs), EMA decay {recipe.ema_decay} and "
             f"batch-norm momentum {model.batch_norm_momentum} (the paper's averaging windows as a "
-            f"fraction of the run); crop area {data.crop_area_range[0]:g}-{data.crop_area_range[1]:g}, "
-            f"evaluation on the whole image (fraction {data.eval_crop_fraction:g}).")
+            f"fraction of the run); {crop}, the flip; evaluation on the whole image (fraction "
+            f"{data.eval_crop_fraction:g}).")
 
 
-def _main_job(results_dir: str) -> List[str]:
+def _accuracy_over_seeds(records: Sequence[dict]) -> str:
+    """"n = 3 seeds: mean 91.20% top-1 accuracy, SD 0.30 points, 95% interval [90.45%, 91.95%]"."""
+    summary = statistics.summarize([r["top1_error"] for r in records])
+    text = f"n = {summary.n} seed(s): mean {_percent(1 - summary.mean)} top-1 accuracy"
+    if summary.n >= 2:
+        text += (f", SD {100 * summary.sd:.2f} points, 95% interval "
+                 f"[{_percent(1 - summary.interval.high)}, {_percent(1 - summary.interval.low)}]")
+    return text
+
+
+def _main_job(results_dir: str, reported: Sequence[str] = ("small",)) -> List[str]:
+    """Seed 0 of the main job at the current profile against its target; every profile's seeds."""
     table, name = MAIN_JOB
-    records = trained_row(name, results_dir, "small").records
+    records = trained_row(name, results_dir, reported[0]).records
+    lines = []
     if not records:
-        return ["Not run yet: `bash scripts/main.sh`."]
-    first = records[0]
-    accuracy, seconds = 1 - first["top1_error"], first["wall_seconds"]
-    target_accuracy, target_seconds = MAIN_JOB_TARGET
-    met = accuracy >= target_accuracy and seconds <= target_seconds
-    return [f"`bash scripts/main.sh` (Inception-v3, Table 3's `{name}`, seed {first['seed']}): **{100 * accuracy:.2f}% "
-            f"top-1 accuracy** on the 10,000 test images with the averaged weights, in "
-            f"**{seconds / 60:.1f} minutes** of wall time on {first['machine'].get('cpu')} "
-            f"({first['machine'].get('cores')} cores; the time as it ran, with whatever else shared "
-            f"the machine: PERFORMANCE.md says what did). Target: at least {100 * target_accuracy:.1f}% in "
-            f"at most {target_seconds / 60:.0f} minutes: {'met' if met else 'NOT met'}. Over its "
-            f"{len(records)} seed(s): mean {_percent(1 - statistics.summarize([r['top1_error'] for r in records]).mean)}."]
+        lines.append("Not run yet: `bash scripts/main.sh`.")
+    else:
+        first = records[0]
+        accuracy, seconds = 1 - first["top1_error"], first["wall_seconds"]
+        target_accuracy, target_seconds = MAIN_JOB_TARGET
+        met = accuracy >= target_accuracy and seconds <= target_seconds
+        lines.append(
+            f"`bash scripts/main.sh` (Inception-v3, Table 3's `{name}`, `{reported[0]}` profile, seed "
+            f"{first['seed']}): **{100 * accuracy:.2f}% top-1 accuracy** on the 10,000 test images with "
+            f"the averaged weights, in **{seconds / 60:.1f} minutes** of wall time on "
+            f"{first['machine'].get('cpu')} ({first['machine'].get('cores')} cores; the time as it ran, "
+            f"with whatever else shared the machine: PERFORMANCE.md says what did). Target: at least "
+            f"{100 * target_accuracy:.1f}% in at most {target_seconds / 60:.0f} minutes: "
+            f"{'met' if met else 'NOT met'}.")
+    for profile in reported:
+        seeds = trained_row(name, results_dir, profile).records
+        if seeds:
+            lines += ["", f"At the `{profile}` profile, {_accuracy_over_seeds(seeds)}."]
+    return lines
 
 
 def _long_run(results_dir: str) -> List[str]:
@@ -326,27 +347,40 @@ VERDICT_NOTE = (
     "classes it is near zero for every row.")
 
 
-def results_markdown(results_dir: str = results.PUBLISHED, profile: str = "small",
-                     image_dir: Optional[str] = None) -> str:
-    """RESULTS.md from the result files: the main job, the long run, every table and control."""
-    image_dir = image_dir or os.path.join(results_dir, profile)
+# The profiles whose tables RESULTS.md shows, the current instrument first.
+REPORTED_PROFILES = ("small", "small_crop85")
+RENAMED = {"small_crop85": "small"}  # a profile's name when its seeds ran, where it was renamed since
+
+
+def _trained_records(results_dir: str, profile: str) -> List[dict]:
+    """Every seed of the trained tables at `profile` that holds today's config, each once."""
     found = [r for table in ("table2", "table3", "controls") for name in rows.rows_of(table)
              for r in trained_row(name, results_dir, profile).records]
     # A row that stands for another (rf299 is bn_auxiliary) reads the same files: count each once.
-    records = list({(r["table"], r["row"], r["seed"]): r for r in found}.values())
+    return list({(r["table"], r["row"], r["seed"]): r for r in found}.values())
+
+
+def _has_results(results_dir: str, profile: str) -> bool:
+    return bool(_trained_records(results_dir, profile)) or any(
+        _evaluation_record(name, results_dir, profile) for table in ("table4", "table5")
+        for name in rows.rows_of(table))
+
+
+def profile_markdown(results_dir: str, profile: str, image_dir: Optional[str] = None) -> List[str]:
+    """One profile's part of RESULTS.md: its setup, machines and commands, every table and control."""
+    image_dir = image_dir or os.path.join(results_dir, profile)
+    records = _trained_records(results_dir, profile)
     commands = sorted({r["command"] for r in records if r.get("command")})
-    lines = ["# Results: the paper's tables and controls at the small profile", "",
-             f"Generated by `python experiments/report.py` from the result files in `{results_dir}/` "
-             "(one per seed; commit them, never this page's numbers by hand).", "",
-             _profile_summary(profile), "", "Machines:", ""]
-    lines += [f"- {m}" for m in machines(records)] or ["- none yet"]
+    lines = [f"## The tables at the `{profile}` profile", "", _profile_summary(profile), ""]
+    if profile in RENAMED:
+        lines += [f"These seeds ran when this profile was called `{RENAMED[profile]}`: the commands "
+                  f"below rerun them with `--profile {profile}` added.", ""]
+    lines += ["Machines:", ""] + ([f"- {m}" for m in machines(records)] or ["- none yet"])
     lines += ["", "Made by:", ""] + (["```", *commands, "```"] if commands else ["- nothing yet"])
-    lines += ["", "## The main job", "", *_main_job(results_dir),
-              "", "## Longer training: where the network ends up", "", *_long_run(results_dir), "",
-              VERDICT_NOTE, ""]
+    lines += [""]
     for table in ("table2", "table3", "table4", "table5", "controls"):
         path = write_table(table, results_dir, profile)
-        lines += [f"## {TITLES[table]}", "", table_markdown(table, results_dir, profile), ""]
+        lines += [f"### {TITLES[table]}", "", table_markdown(table, results_dir, profile), ""]
         curves_name = CURVES_FILE.format(table=table)
         if os.path.exists(os.path.join(os.path.dirname(path), curves_name)):
             lines += [f"![{table} curves]({os.path.join(image_dir, curves_name)})", ""]
@@ -354,4 +388,22 @@ def results_markdown(results_dir: str = results.PUBLISHED, profile: str = "small
     if section4_curves(results_dir, profile, os.path.join(results_dir, profile, "section4_curves.png")):
         lines += ["Section 4 (Figure 8): held-out accuracy with and without the auxiliary head.", "",
                   f"![section 4]({os.path.join(image_dir, 'section4_curves.png')})", ""]
+    return lines
+
+
+def results_markdown(results_dir: str = results.PUBLISHED,
+                     reported: Sequence[str] = REPORTED_PROFILES) -> str:
+    """RESULTS.md from the result files: the main job, the long run, then each profile's tables.
+
+    A profile of `reported` without any result file is left out, except the first (the current one).
+    """
+    lines = ["# Results: the paper's tables and controls at the small profiles", "",
+             f"Generated by `python experiments/report.py` from the result files in `{results_dir}/` "
+             "(one per seed; commit them, never this page's numbers by hand).", "",
+             "## The main job", "", *_main_job(results_dir, reported),
+             "", "## Longer training: where the network ends up", "", *_long_run(results_dir), "",
+             VERDICT_NOTE, ""]
+    for index, profile in enumerate(reported):
+        if index == 0 or _has_results(results_dir, profile):
+            lines += profile_markdown(results_dir, profile)
     return "\n".join(lines)

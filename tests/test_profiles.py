@@ -76,3 +76,15 @@ def test_unknown_profile_and_row_name_the_choices():
         profiles.get("bn_auxiliary", "huge")
     with pytest.raises(ValueError, match="valid rows"):
         profiles.get("resnet50")
+
+
+def test_small_trains_on_whole_images_and_small_crop85_keeps_the_earlier_crop():
+    current, earlier = (profiles.get("bn_auxiliary", p).config for p in ("small", "small_crop85"))
+    assert current.data.crop_area_range == (1.0, 1.0) and current.data.crop_aspect_ratio_range == (1.0, 1.0)
+    assert earlier.data.crop_area_range == (0.85, 1.0) and earlier.epochs == 5.0
+    assert earlier.data.crop_aspect_ratio_range == pytest.approx((0.9, 1 / 0.9))
+    # Only the crop, the length and what the length sets (the compressed schedule and averages).
+    follows_length = {"recipe.learning_rate_decay_epochs", "recipe.ema_decay", "model.batch_norm_momentum"}
+    changed = set(config_lib.diff(current, earlier)) - follows_length
+    assert changed <= {"data.crop_area_range", "data.crop_aspect_ratio_range", "epochs"}
+    assert {"data.crop_area_range", "data.crop_aspect_ratio_range"} <= changed

@@ -7,18 +7,18 @@ import pytest
 from inception import profiles, report, results, statistics
 
 
-def fake_seed(results_dir, name, seed, top1_error, steps=(100, 200)):
+def fake_seed(results_dir, name, seed, top1_error, steps=(100, 200), profile="small"):
     """A seed file as `inception.experiment` writes it, for the current config of `name`."""
-    row = profiles.get(name)
+    row = profiles.get(name, profile)
     config = row.config.derive(seed=row.config.seed + seed)
     history = [{"step": s, "logits_top1": 0.5 + s / 1000, "heldout_top1": 0.6 + s / 1000}
                for s in steps]
     run = {"top1_error": top1_error, "top5_error": 0.01, "eval_examples": 10_000, "steps": steps[-1],
            "global_batch": 128, "train_seconds": 300.0, "history": history}
-    record = results.seed_record(table=row.table, row=name, seed=seed, profile="small", config=config,
+    record = results.seed_record(table=row.table, row=name, seed=seed, profile=profile, config=config,
                                  run=run, machine={"cpu": "test CPU", "cores": 2, "isa": {}},
                                  command="pytest", wall_seconds=320.0)
-    results.write_json(record, results.seed_path(results_dir, "small", row.table, name, seed))
+    results.write_json(record, results.seed_path(results_dir, profile, row.table, name, seed))
 
 
 @pytest.fixture
@@ -110,3 +110,23 @@ def test_each_control_has_a_section_with_claim_cost_numbers_and_verdict(tmp_path
     assert statistics.SAME in linear_section  # worse, as the paper says, the interval excludes zero
     conv_first = text.split("### `figure9_conv_first`")[1].split("###")[0]
     assert "1.24x the released network's" in conv_first and "Not run yet" in conv_first
+
+
+def test_results_page_has_the_main_job_and_each_profile_with_results(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "control_sections", lambda *a: [])  # they build networks; tested above
+    for seed, error in enumerate([0.075, 0.078]):
+        fake_seed(str(tmp_path), "bn_auxiliary", seed, error)
+    page = report.results_markdown(str(tmp_path), ("small", "small_crop85"))
+    assert "**92.50% top-1 accuracy**" in page and "in **5.3 minutes**" in page
+    assert "Target: at least 92.0% in at most 10 minutes: met" in page
+    assert "## The tables at the `small` profile" in page and "`small_crop85`" not in page
+    for seed, error in enumerate([0.10, 0.11]):
+        fake_seed(str(tmp_path), "bn_auxiliary", seed, error, profile="small_crop85")
+    page = report.results_markdown(str(tmp_path), ("small", "small_crop85"))
+    earlier = page.split("## The tables at the `small_crop85` profile")[1]
+    assert "random crops of 0.85-1 of the area" in earlier and "when this profile was called `small`" in earlier
+    assert "| `bn_auxiliary` | + batch-normalized auxiliary classifier (= Inception-v3). | 2 | 10.50%" in earlier
+    main_job = page.split("## The tables at")[0]
+    assert "**92.50% top-1 accuracy**" in main_job  # the current profile's seed 0
+    assert "At the `small` profile, n = 2 seed(s): mean 92.35% top-1 accuracy, SD 0.21 points" in main_job
+    assert "At the `small_crop85` profile, n = 2 seed(s): mean 89.50% top-1 accuracy" in main_job
