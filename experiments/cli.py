@@ -41,7 +41,8 @@ def define_flags(table: str) -> None:
                       f"The row of {table} to run, or all of them in the paper's order.")
     flags.DEFINE_enum("profile", "small", list(profiles.PROFILES),
                       "small: Fashion-MNIST on a CPU in minutes; long: the same, 45 minutes; "
-                      "imagenet: the paper's setup.")
+                      "imagenet: the paper's setup; small_crop85: the small profile until "
+                      "2026-12-03 (random crops of 85-100%), for its published seeds.")
     flags.DEFINE_integer("seeds", None, "Train each row with this many seeds (skipping those done); "
                          "default: the row's (1).", lower_bound=1)
     flags.DEFINE_string("workdir", "runs", "Where the runs' directories go.")

@@ -81,8 +81,8 @@ def small(config: ExperimentConfig) -> ExperimentConfig:
       most of its area loses its class (a shirt without its sleeves is a
       T-shirt), and in a run of a few epochs even a crop of 85-100% costs
       more than it regularizes (seed 0 of `bn_auxiliary`, 5 epochs, one AMD
-      EPYC: 89.53% top-1 accuracy with it, 91.33% without; `small_crop85`
-      keeps it). The flip stays. Evaluation takes the whole image, not the
+      EPYC: 89.53% top-1 accuracy with it, 91.33% without;
+      docs/results/profile_search; `small_crop85` keeps it). The flip stays. Evaluation takes the whole image, not the
       central 87.5% (the garment fills the frame).
     - input size: the smallest input each stem allows (75 for the 3x3 and
       7x7 stems, 39 for rf151, 21 for rf79). These give every stem the same
