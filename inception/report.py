@@ -290,7 +290,7 @@ def _profile_summary(profile: str) -> str:
 
 
 def _accuracy_over_seeds(records: Sequence[dict]) -> str:
-    """"n = 3 seeds: mean 91.20% top-1 accuracy, SD 0.30 points, 95% interval [90.45%, 91.95%]"."""
+    """E.g. 'n = 3 seed(s): mean 91.20% top-1 accuracy, SD 0.30 points, 95% interval [90.45%, 91.95%]'."""
     summary = statistics.summarize([r["top1_error"] for r in records])
     text = f"n = {summary.n} seed(s): mean {_percent(1 - summary.mean)} top-1 accuracy"
     if summary.n >= 2:
