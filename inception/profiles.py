@@ -82,8 +82,9 @@ def small(config: ExperimentConfig) -> ExperimentConfig:
       T-shirt), and in a run of a few epochs even a crop of 85-100% costs
       more than it regularizes (seed 0 of `bn_auxiliary`, 5 epochs, one AMD
       EPYC: 89.53% top-1 accuracy with it, 91.33% without;
-      docs/results/profile_search; `small_crop85` keeps it). The flip stays. Evaluation takes the whole image, not the
-      central 87.5% (the garment fills the frame).
+      docs/results/profile_search; `small_crop85` keeps it). The flip
+      stays. Evaluation takes the whole image, not the central 87.5% (the
+      garment fills the frame).
     - input size: the smallest input each stem allows (75 for the 3x3 and
       7x7 stems, 39 for rf151, 21 for rf79). These give every stem the same
       grids after it, as 299/151/79 do at full scale, so Table 2 still
@@ -152,6 +153,8 @@ def imagenet(config: ExperimentConfig) -> ExperimentConfig:
 
 
 _PROFILES = {"small": small, "long": long, "imagenet": imagenet, "small_crop85": small_crop85}
+# A profile's name when its published seeds ran, where it has been renamed since.
+RENAMED_FROM = {"small_crop85": "small"}
 # Profiles whose schedule and averaging constants follow the run's length.
 COMPRESSED = ("small", "long", "small_crop85")
 

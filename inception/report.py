@@ -302,7 +302,8 @@ def _accuracy_over_seeds(records: Sequence[dict]) -> str:
 def _main_job(results_dir: str, reported: Sequence[str] = ("small",)) -> List[str]:
     """Seed 0 of the main job at the current profile against its target; every profile's seeds."""
     table, name = MAIN_JOB
-    records = trained_row(name, results_dir, reported[0]).records
+    seeds_of = {profile: trained_row(name, results_dir, profile).records for profile in reported}
+    records = seeds_of[reported[0]]
     lines = []
     if not records:
         lines.append("Not run yet: `bash scripts/main.sh`.")
@@ -319,8 +320,7 @@ def _main_job(results_dir: str, reported: Sequence[str] = ("small",)) -> List[st
             f"with whatever else shared the machine: PERFORMANCE.md says what did). Target: at least "
             f"{100 * target_accuracy:.1f}% in at most {target_seconds / 60:.0f} minutes: "
             f"{'met' if met else 'NOT met'}.")
-    for profile in reported:
-        seeds = trained_row(name, results_dir, profile).records
+    for profile, seeds in seeds_of.items():
         if seeds:
             lines += ["", f"At the `{profile}` profile, {_accuracy_over_seeds(seeds)}."]
     return lines
@@ -349,7 +349,6 @@ VERDICT_NOTE = (
 
 # The profiles whose tables RESULTS.md shows, the current instrument first.
 REPORTED_PROFILES = ("small", "small_crop85")
-RENAMED = {"small_crop85": "small"}  # a profile's name when its seeds ran, where it was renamed since
 
 
 def _trained_records(results_dir: str, profile: str) -> List[dict]:
@@ -372,9 +371,9 @@ def profile_markdown(results_dir: str, profile: str, image_dir: Optional[str] = 
     records = _trained_records(results_dir, profile)
     commands = sorted({r["command"] for r in records if r.get("command")})
     lines = [f"## The tables at the `{profile}` profile", "", _profile_summary(profile), ""]
-    if profile in RENAMED:
-        lines += [f"These seeds ran when this profile was called `{RENAMED[profile]}`: the commands "
-                  f"below rerun them with `--profile {profile}` added.", ""]
+    if profile in profiles.RENAMED_FROM:
+        lines += [f"These seeds ran when this profile was called `{profiles.RENAMED_FROM[profile]}`: "
+                  f"the commands below rerun them with `--profile {profile}` added.", ""]
     lines += ["Machines:", ""] + ([f"- {m}" for m in machines(records)] or ["- none yet"])
     lines += ["", "Made by:", ""] + (["```", *commands, "```"] if commands else ["- nothing yet"])
     lines += [""]
