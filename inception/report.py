@@ -15,10 +15,13 @@ and bootstrapped over images.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import os
 from typing import Dict, List, Optional, Sequence
 
+from inception import config as config_lib
 from inception import curves, profiles, results, rows, statistics
+from inception.config import ExperimentConfig
 from inception.data import fashion_mnist
 
 TITLES = {
@@ -273,6 +276,9 @@ def _profile_summary(profile: str) -> str:
     size = config.run_size(fashion_mnist.TRAIN_EXAMPLES if config.data.train_examples is None
                            else config.data.train_examples)
     data, model, recipe = config.data, config.model, config.recipe
+    paper_rate = rows.get("bn_auxiliary").config.recipe.learning_rate
+    rate_note = ("" if recipe.learning_rate == paper_rate else
+                 f" ({recipe.learning_rate / paper_rate:g}x the paper's {paper_rate:g})")
     crop = ("no random crop" if tuple(data.crop_area_range) == (1.0, 1.0) else
             f"random crops of {data.crop_area_range[0]:g}-{data.crop_area_range[1]:g} of the area")
     return (f"Profile `{profile}` (`inception.profiles.{profile}` states each change and why): "
@@ -281,7 +287,8 @@ def _profile_summary(profile: str) -> str:
             f"images; {config.epochs:g} epochs of batch {size.global_batch} = {size.total_steps:,} "
             f"steps; input {model.input_size}x{model.input_size} (39 and 21 for Table 2's rf151 and "
             f"rf79), depth multiplier {model.depth_multiplier}, min depth {model.min_depth}; the "
-            f"paper's RMSProp, learning rate {recipe.learning_rate}, clipping {recipe.clip_global_norm}, "
+            f"paper's RMSProp at learning rate {recipe.learning_rate:g}{rate_note}, clipping "
+            f"{recipe.clip_global_norm}, "
             f"with its 50 decays of {recipe.learning_rate_decay} laid over the run (one every "
             f"{recipe.learning_rate_decay_epochs:g} epochs), EMA decay {recipe.ema_decay} and "
             f"batch-norm momentum {model.batch_norm_momentum} (the paper's averaging windows as a "
@@ -347,6 +354,72 @@ VERDICT_NOTE = (
     "classes it is near zero for every row.")
 
 
+# Candidates for the small profile, one folder of seed files each: <results_dir>/profile_search/<name>/.
+PROFILE_SEARCH = "profile_search"
+_NOT_A_CHANGE = ("seed", "seeds", "name", "description", "table")
+
+
+def config_changes(config: dict, against: ExperimentConfig) -> List[str]:
+    """'field value (against's value)' for each field of a result file's config that differs from `against`.
+
+    The fields that `profiles.compress_to_run` sets from the epochs are left
+    out where something else changed: that change explains them.
+    """
+    changed = {k: v for k, v in config_lib.diff(against, ExperimentConfig.from_dict(config)).items()
+               if k not in _NOT_A_CHANGE}
+    shown = {k: v for k, v in changed.items() if k not in profiles.FOLLOW_THE_EPOCHS} or changed
+
+    def value(v):
+        if isinstance(v, (tuple, list)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return [f"{k} {value(ours)} ({value(theirs)})" for k, (theirs, ours) in sorted(shown.items())]
+
+
+def profile_search_markdown(results_dir: str, profile: str = "small",
+                            others: Sequence[str] = ()) -> List[str]:
+    """How the profile was chosen: each candidate's change against it, its seeds, and the difference.
+
+    A candidate is a folder of seed files of the main job's row under
+    `PROFILE_SEARCH`; the main job at each of the `others` profiles is one
+    too. The change is read from the configs in its files against the row
+    at `profile` today, so the table cannot misstate it.
+    """
+    name = MAIN_JOB[1]
+    current = trained_row(name, results_dir, profile)
+    against = current.row.config
+    candidates = {f"`{os.path.basename(os.path.dirname(folder))}`":
+                  [results.read_json(p) for p in sorted(glob.glob(os.path.join(folder, "seed_*.json")))]
+                  for folder in sorted(glob.glob(os.path.join(results_dir, PROFILE_SEARCH, "*", "")))}
+    candidates.update({f"the `{other}` profile": trained_row(name, results_dir, other).records
+                       for other in others})
+    lines = []
+    for candidate, records in candidates.items():
+        if not records:
+            continue
+        summary = statistics.summarize([r["top1_error"] for r in records])
+        several = summary.n >= 2
+        change = (_points(statistics.welch_difference([r["top1_error"] for r in records], current.errors))
+                  if several and len(current.records) >= 2 else "-")
+        lines.append([candidate, "; ".join(config_changes(records[0]["config"], against)) or "none",
+                      str(summary.n), _percent(1 - summary.mean),
+                      f"{100 * summary.sd:.2f}" if several else "-",
+                      f"[{_percent(1 - summary.interval.high)}, {_percent(1 - summary.interval.low)}]"
+                      if several else "-", change])
+    if not lines:
+        return []
+    return [f"Candidates for the `{profile}` profile: seeds of `{name}`, each a result file in "
+            f"`{results_dir}/{PROFILE_SEARCH}/<candidate>/` (its `command` reruns it), beside the main "
+            f"job's seeds at the other profiles. Change: what the candidate sets, with the `{profile}` "
+            "profile's value in brackets; accuracy: top-1 on the 10,000 test images, mean over the "
+            "seeds, SD in points, 95% interval; error change: the candidate's mean top-1 error minus the "
+            f"profile's (n = {len(current.records)}), in points, with Welch's 95% interval (negative: "
+            "the candidate is better).", "",
+            _markdown_table(["candidate", "change", "n", "accuracy", "SD", "95% interval",
+                             "error change"], lines)]
+
+
 # The profiles whose tables RESULTS.md shows, the current instrument first.
 REPORTED_PROFILES = ("small", "small_crop85")
 
@@ -390,6 +463,10 @@ def profile_markdown(results_dir: str, profile: str, image_dir: Optional[str] = 
     return lines
 
 
+def _section(title: str, body: List[str]) -> List[str]:
+    return [f"## {title}", "", *body, ""] if body else []
+
+
 def results_markdown(results_dir: str = results.PUBLISHED,
                      reported: Sequence[str] = REPORTED_PROFILES) -> str:
     """RESULTS.md from the result files: the main job, the long run, then each profile's tables.
@@ -401,6 +478,7 @@ def results_markdown(results_dir: str = results.PUBLISHED,
              "(one per seed; commit them, never this page's numbers by hand).", "",
              "## The main job", "", *_main_job(results_dir, reported),
              "", "## Longer training: where the network ends up", "", *_long_run(results_dir), "",
+             *_section("How the small profile was chosen", profile_search_markdown(results_dir, reported[0], reported[1:])),
              VERDICT_NOTE, ""]
     for index, profile in enumerate(reported):
         if index == 0 or _has_results(results_dir, profile):

@@ -85,3 +85,35 @@ def test_counter_is_a_plain_host_variable_inside_a_strategy_scope():
 def test_unknown_split_is_rejected():
     with pytest.raises(ValueError, match="train.*eval"):
         bad_images.skipped_images("validation")
+
+
+def test_a_pass_left_half_read_leaves_nothing_in_the_next(counter):
+    dataset = bad_images.map_skipping_undecodable(
+        mixed_dataset(), decode_small, SPEC, counter, deterministic=True)
+    for _ in dataset.take(3):  # abandoned after the first bad file
+        pass
+    assert [int(label) for _, label in dataset] == [0, 1, 2, 3, 4, 5]
+    assert counter.last_finished_pass == bad_images.PassCounts(9, 0, 2, 1)
+    assert counter.finished_passes == 1 and counter.total == 3
+
+
+def test_files_that_fail_after_decoding_are_skipped_as_undecodable(counter, capfd):
+    def refuse_label_3(element):
+        image, label = decode_small(element)
+        with tf.control_dependencies([tf.debugging.assert_none_equal(label, 3)]):
+            return tf.identity(image), label
+
+    dataset = bad_images.map_skipping_undecodable(
+        mixed_dataset(), refuse_label_3, SPEC, counter, deterministic=True)
+    assert [int(label) for _, label in dataset] == [0, 1, 2, 4, 5]
+    assert counter.last_finished_pass == bad_images.PassCounts(9, 0, 2, 2)
+    assert "skipping file3.jpg: undecodable" in capfd.readouterr().err
+
+
+def test_counts_are_exact_over_many_files_decoded_in_parallel(counter):
+    encoded = (GOOD + BAD) * 40  # 360 files, 120 bad
+    dataset = tf.data.Dataset.from_tensor_slices(
+        {"encoded": encoded, "label": list(range(len(encoded)))})
+    skipping = bad_images.map_skipping_undecodable(dataset, decode_small, SPEC, counter)
+    assert sum(1 for _ in skipping) == 240
+    assert counter.last_finished_pass == bad_images.PassCounts(360, 0, 80, 40)

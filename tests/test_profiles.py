@@ -37,12 +37,22 @@ def test_compressed_schedule_has_the_papers_shape():
                                    config.recipe.learning_rate_decay,
                                    config.recipe.learning_rate_decay_epochs)
     rates = np.array([float(schedule(step)) for step in range(size.total_steps + 1)])
-    assert rates[0] == pytest.approx(0.045)
+    first = 0.045 * profiles.SMALL_LEARNING_RATE_FACTOR  # the paper's rate, doubled for 5 epochs
+    assert rates[0] == pytest.approx(first)
     # 0.94 every 2 of 100 epochs is 50 decays: all of them inside this run, the last at its end.
     decays = np.count_nonzero(np.diff(rates) < 0)
     assert decays == 50
-    assert rates[-1] == pytest.approx(0.045 * 0.94 ** 50, rel=1e-5)
-    assert rates[-2] == pytest.approx(0.045 * 0.94 ** 49, rel=1e-5)
+    assert rates[-1] == pytest.approx(first * 0.94 ** 50, rel=1e-5)
+    assert rates[-2] == pytest.approx(first * 0.94 ** 49, rel=1e-5)
+
+
+def test_small_doubles_every_rows_learning_rate_and_the_other_profiles_keep_it():
+    assert profiles.SMALL_LEARNING_RATE_FACTOR == 2.0
+    for name in ("inception_v2", "bn_auxiliary", "rf79"):
+        paper = rows.get(name).config.recipe.learning_rate
+        assert profiles.get(name, "small").config.recipe.learning_rate == pytest.approx(2 * paper)
+        for kept in ("long", "small_crop85", "imagenet"):
+            assert profiles.get(name, kept).config.recipe.learning_rate == paper
 
 
 def test_averaging_windows_are_the_papers_fraction_of_the_run():
@@ -83,8 +93,7 @@ def test_small_trains_on_whole_images_and_small_crop85_keeps_the_earlier_crop():
     assert current.data.crop_area_range == (1.0, 1.0) and current.data.crop_aspect_ratio_range == (1.0, 1.0)
     assert earlier.data.crop_area_range == (0.85, 1.0) and earlier.epochs == 5.0
     assert earlier.data.crop_aspect_ratio_range == pytest.approx((0.9, 1 / 0.9))
-    # Only the crop, the length and what the length sets (the compressed schedule and averages).
-    follows_length = {"recipe.learning_rate_decay_epochs", "recipe.ema_decay", "model.batch_norm_momentum"}
-    changed = set(config_lib.diff(current, earlier)) - follows_length
-    assert changed <= {"data.crop_area_range", "data.crop_aspect_ratio_range", "epochs"}
+    # Only the crop, the rate, the length and what the length sets (the compressed schedule and averages).
+    changed = set(config_lib.diff(current, earlier)) - set(profiles.FOLLOW_THE_EPOCHS)
+    assert changed <= {"data.crop_area_range", "data.crop_aspect_ratio_range", "epochs", "recipe.learning_rate"}
     assert {"data.crop_area_range", "data.crop_aspect_ratio_range"} <= changed

@@ -10,7 +10,8 @@ from tools import benchmark_input
 
 def test_every_figure_is_reported_with_the_machine_and_the_decoder_reference():
     result = input_pipeline.measure_input_throughput(images=8, image_size=32, batch_size=4, rounds=1)
-    for name in ("pipeline", "decoder", "baseline", "colour_on_accelerator", "colour_on_accelerator_not_skipping"):
+    for name in ("pipeline", "decoder", "baseline", "colour_on_accelerator", "colour_on_accelerator_not_skipping",
+                 "colour_on_accelerator_whole_passes"):
         assert result[f"{name}_images_per_second"] > 0 and result[f"{name}_images_per_cpu_second"] > 0
     assert result["pipeline_images_per_second_per_core"] > 0 and result["fraction_of_decoder_rate"] > 0
     assert result["colour_on_accelerator_fraction_of_decoder_rate"] > 0
@@ -18,6 +19,13 @@ def test_every_figure_is_reported_with_the_machine_and_the_decoder_reference():
     lines = benchmark_input.summary_lines(result)
     assert result["machine"]["cpu"] in lines[0] and "decoder only" in lines[2] and "pipeline / decoder" in lines[3]
     assert "on the accelerator" in lines[4] and "without skipping" in lines[4]
+    assert "two whole passes" in lines[5]
+
+
+def test_the_steady_state_is_timed_inside_one_pass():
+    # timed_pass warms up 2 batches: 2 + steady batches stay inside the pass.
+    for images, batch_size in [(512, 32), (256, 32), (64, 16)]:
+        assert 2 + input_pipeline.steady_batches(images, batch_size) <= images // batch_size
 
 
 def test_the_colour_layers_cost_is_reported():

@@ -18,7 +18,7 @@ class Settings:
     train_repeats: int = 3
     matmul_size: int = 2048
     calibration_images: int = 32  # int8 ranges for the speed runs (random weights)
-    input_images: int = 256  # JPEGs for the input-pipeline measurement
+    input_images: int = 512  # JPEGs for the input-pipeline measurement (one pass)
     input_rounds: int = 5  # its timed rounds (pipeline, decoder alone, naive baseline in turn)
     bfloat16: bool = True  # also time mixed bfloat16 (emulated without AVX512-BF16)
     training: bool = True

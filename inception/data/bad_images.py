@@ -1,14 +1,15 @@
 """Skip image files that cannot be used, name each one with its reason, count them per pass.
 
 Bad input (zero-byte, truncated or corrupt files) never stops a run.
-tf.data has no "try" for one element, so each element is tried inside a
-one-element dataset whose errors are ignored (`ignore_errors`), followed by
-fallbacks; `take(1)` keeps whichever comes first (`first_that_works`). Every
-file therefore yields exactly one (image, label, status) triple, which a
-sequential map counts and a filter drops. The per-element nested datasets
-cost about 1 ms of CPU per ImageNet-sized image (tools/benchmark_input.py,
-`colour_on_accelerator_not_skipping`; PERFORMANCE.md, 2026-12-03), against
-2-5 ms to decode and preprocess it.
+tf.data has no "try" for one element, only `ignore_errors`, which drops
+failed elements without saying which. So the work is one flat parallel map
+followed by `ignore_errors` (`map_skipping_undecodable`), and each file's
+name is set aside while it is in flight; when the pass has gone through,
+the names left are the skipped files, and only those are looked at again
+to find their reason. A good file costs an insertion into a hash table and
+its removal; a skipped one, a second look. (Until 2026-12-04 every file was
+tried inside one-element datasets of its own, `first_that_works`: about
+1 ms of CPU per ImageNet-sized image, PERFORMANCE.md.)
 
 A file is skipped for one of `REASONS`: it cannot be read (missing, a
 folder, no permission), it is not an image (empty, or no known format's
@@ -17,12 +18,14 @@ decoded (truncated or corrupt). Each skipped file is named once per process,
 with its reason, on stderr.
 
 Counts live in `SkippedImages`, one per split and process (each worker of a
-multi-worker run counts its own shard). The pipeline counts a pass while it
-reads it and keeps the counts of the last *finished* pass apart: prefetching
-runs ahead into the next pass, so only a finished pass has exact counts. At
-the end of every pass it prints one line with that pass's counts; during
-`fit` the callback `inception.data.SkippedImagesLogger` logs the passes that
-finished in each epoch.
+multi-worker run counts its own shard). The pipeline counts the files of a
+pass while it reads them and the skipped ones when the pass ends, and keeps
+the counts of the last *finished* pass apart: prefetching runs ahead into
+the next pass, so only a finished pass has exact counts. At the end of every
+pass it prints one line with that pass's counts; during `fit` the callback
+`inception.data.SkippedImagesLogger` logs the passes that finished in each
+epoch. One iterator at a time per pipeline: two iterating the same dataset
+at once would share its in-flight names.
 """
 
 from __future__ import annotations
@@ -90,9 +93,9 @@ class PassCounts:
 class SkippedImages:
     """The files the pipelines of one split left out, and why.
 
-    `total` counts skipped files since creation (or `reset()`), run-ahead
-    included; `last_pass` the skipped files of the current pass, or of the
-    last finished one; `finished_passes` and `last_finished_pass` (a
+    `total` counts skipped files since creation (or `reset()`), of every
+    pass that ended, run-ahead included; `last_pass` the skipped files of
+    the last pass that ended; `finished_passes` and `last_finished_pass` (a
     `PassCounts`) the passes read to their end, exact whatever the
     prefetching. Read them eagerly, after or between passes.
     """
@@ -113,7 +116,7 @@ class SkippedImages:
 
     @property
     def last_pass(self) -> int:
-        return int(self._this_pass.numpy()[1:].sum())
+        return self.last_finished_pass.skipped
 
     @property
     def finished_passes(self) -> int:
@@ -130,12 +133,14 @@ class SkippedImages:
 
     # In-graph updates, called from tf.data functions.
 
-    def count(self, status: tf.Tensor) -> tf.Operation:
-        """Counts one file: status 0 read fine, 1.. skipped for REASONS[status - 1]."""
-        one_file = tf.one_hot(0, 1 + len(REASONS), dtype=tf.int64)
-        reason = tf.one_hot(status, 1 + len(REASONS), dtype=tf.int64) * tf.cast(status > 0, tf.int64)
-        return tf.group(self._this_pass.assign_add(one_file + reason),
-                        self._total.assign_add(tf.cast(status > 0, tf.int64)))
+    def count_file(self) -> tf.Operation:
+        """Counts one file read in this pass."""
+        return self._this_pass.assign_add(tf.one_hot(0, 1 + len(REASONS), dtype=tf.int64))
+
+    def count_skipped(self, status: tf.Tensor) -> tf.Operation:
+        """Counts one file skipped for REASONS[status - 1] (status >= 1)."""
+        reason = tf.one_hot(status, 1 + len(REASONS), dtype=tf.int64)
+        return tf.group(self._this_pass.assign_add(reason), self._total.assign_add(1))
 
     def name_once(self, name: tf.Tensor, status: tf.Tensor) -> tf.Tensor:
         """Prints the skipped file `name` and its reason, the first time it is skipped."""
@@ -237,6 +242,38 @@ def _run_once(effect: Callable[[], tf.Operation], element_spec) -> tf.data.Datas
     return tf.data.Dataset.from_tensors(0).map(run).filter(lambda *_: False)
 
 
+class _InFlight:
+    """The files of this pass handed to the map and not yet back from it, by their index in the pass.
+
+    Each entry is [name, source]: the source is the path for files that the
+    map reads, or the first bytes (enough for `headers.image_format`) of
+    bytes already in memory. Once the pass has gone through the map, the
+    entries left are exactly the files on which it failed.
+    """
+
+    def __init__(self):
+        self._table = _on_host(lambda: tf.lookup.experimental.MutableHashTable(
+            tf.int64, tf.string, default_value=tf.constant(["", ""])))
+
+    def add(self, index: tf.Tensor, name: tf.Tensor, source: tf.Tensor) -> tf.Operation:
+        return self._table.insert(index, tf.stack([name, source]))
+
+    def remove(self, index: tf.Tensor) -> tf.Operation:
+        return self._table.remove(tf.reshape(index, [1]))
+
+    def clear(self) -> tf.Operation:
+        return self._table.remove(self._table.export()[0])
+
+    def left(self) -> tf.data.Dataset:
+        """(name, source) of each entry, in the order of the pass; read when iterated."""
+
+        def entries(_):
+            indices, values = self._table.export()
+            return tf.data.Dataset.from_tensor_slices(tf.gather(values, tf.argsort(indices)))
+
+        return tf.data.Dataset.from_tensors(0).flat_map(entries).map(lambda v: (v[0], v[1]))
+
+
 def map_skipping_undecodable(
     dataset: tf.data.Dataset,
     fn: Callable[[dict], tuple[tf.Tensor, tf.Tensor]],
@@ -251,43 +288,50 @@ def map_skipping_undecodable(
     `fn` gets the dict with "encoded" bytes and returns (image, label)
     matching `output_spec` (static shapes). Skipped files are counted in
     `counter`, and the pass's counts are printed when the pass ends.
+
+    One flat parallel map does the work and `ignore_errors` drops the
+    elements on which it fails; what they were is kept aside while they are
+    in flight (`_InFlight`), so that after the pass each one is named, its
+    reason found (only skipped files are looked at twice) and counted.
     """
+    reads_files = "encoded" not in dataset.element_spec
+    in_flight = _InFlight()
 
     def with_bytes(element):
         if "encoded" in element:
             return element
         return {**element, "encoded": tf.io.read_file(element["path"])}
 
-    def decoded(element):
-        image, label = fn(with_bytes(element))
-        return tf.ensure_shape(image, output_spec[0].shape), label, tf.constant(0, tf.int64)
-
-    def skipped(element, status):
+    def decoded(index, element):
+        # The table and the counter are thread-safe; the file is set aside before it is decoded
+        # and taken back once its image exists, so a failure leaves it in the table.
         name = element.get("name", element.get("path", tf.constant("(unnamed)")))
-        with tf.control_dependencies([counter.name_once(name, status)]):
-            image, label = _zeros_like_spec(output_spec)
-            return image, label, tf.identity(status)
+        source = element["path"] if reads_files else tf.strings.substr(element["encoded"], 0, 64)
+        with tf.control_dependencies([in_flight.add(index, name, source), counter.count_file()]):
+            image, label = fn(with_bytes(element))
+        image = tf.ensure_shape(image, output_spec[0].shape)
+        with tf.control_dependencies([image, label]):
+            taken_back = in_flight.remove(index)
+        with tf.control_dependencies([taken_back]):
+            return tf.identity(image), tf.identity(label)
 
-    def read_but_not_decoded(element):
-        return skipped(element, _status_of_readable(with_bytes(element)["encoded"]))
+    kept = (dataset.enumerate()
+            .map(decoded, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+            .ignore_errors())
 
-    def unreadable(element):
-        return skipped(element, tf.constant(_UNREADABLE, tf.int64))
+    def status_of(name, source):
+        if not reads_files:
+            return tf.data.Dataset.from_tensors((name, _status_of_readable(source)))
+        return first_that_works(
+            source,
+            lambda path: (name, _status_of_readable(tf.io.read_file(path))),
+            lambda path: (name, tf.constant(_UNREADABLE, tf.int64)))
 
-    def try_one(element):
-        return first_that_works(element, decoded, read_but_not_decoded, unreadable)
+    def skipped(name, status):
+        with tf.control_dependencies([counter.name_once(name, status), counter.count_skipped(status)]):
+            return _zeros_like_spec(output_spec)
 
-    def count(image, label, status):
-        with tf.control_dependencies([counter.count(status)]):
-            return image, label, tf.identity(status)
-
-    # The counting map is sequential on purpose: it updates a variable.
-    triples = dataset.interleave(
-        try_one, cycle_length=tf.data.AUTOTUNE, num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=deterministic,
-    ).map(count)
-    kept = triples.filter(lambda image, label, status: tf.equal(status, 0))
-    kept = kept.map(lambda image, label, status: (image, label))
-    start = _run_once(counter.start_pass, kept.element_spec)
+    left_out = in_flight.left().flat_map(status_of).map(skipped).filter(lambda *_: False)
+    start = _run_once(lambda: tf.group(counter.start_pass(), in_flight.clear()), kept.element_spec)
     end = _run_once(counter.finish_pass, kept.element_spec)
-    return start.concatenate(kept).concatenate(end)
+    return start.concatenate(kept).concatenate(left_out).concatenate(end)
