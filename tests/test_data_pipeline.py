@@ -91,3 +91,12 @@ def test_not_skipping_gives_the_skipping_pipelines_batches_and_stops_at_a_bad_fi
     broken = encoded_examples().map(lambda element: {**element, "encoded": tf.strings.substr(element["encoded"], 0, 20)})
     with pytest.raises(tf.errors.InvalidArgumentError):
         batches(run(broken, False), 1)
+
+
+def test_evaluation_keeps_the_examples_order_whatever_the_flag():
+    labels = list(range(64))
+    examples = tf.data.Dataset.from_tensor_slices(
+        {"image": np.zeros([64, 8, 8, 3], np.uint8), "label": np.array(labels, np.int32)})
+    dataset = pipeline.assemble(examples, split="eval", image_size=8, batch_size=16, training=False,
+                                deterministic=False)
+    assert [int(y) for _, y in dataset.unbatch()] == labels

@@ -78,7 +78,11 @@ def assemble(
     `skip_undecodable=False` maps encoded images with a plain parallel map, so
     that an unusable file stops the pipeline with the decoder's error: only
     for measuring what the skipping costs (tools/benchmark_input.py).
+
+    Evaluation (`training=False`) always keeps the examples' order: its
+    per-image results are paired across rows (Tables 4 and 5).
     """
+    deterministic = deterministic or not training
     encoded = "image" not in examples.element_spec
     dataset = examples
     if training:
