@@ -130,3 +130,25 @@ def test_results_page_has_the_main_job_and_each_profile_with_results(tmp_path, m
     assert "**92.50% top-1 accuracy**" in main_job  # the current profile's seed 0
     assert "At the `small` profile, n = 2 seed(s): mean 92.35% top-1 accuracy, SD 0.21 points" in main_job
     assert "At the `small_crop85` profile, n = 2 seed(s): mean 89.50% top-1 accuracy" in main_job
+
+
+def test_profile_search_reads_each_candidates_change_from_its_files(tmp_path):
+    for seed, error in enumerate([0.085, 0.09, 0.08]):
+        fake_seed(str(tmp_path), "bn_auxiliary", seed, error)
+    # A candidate: the small profile at the paper's learning rate, two seeds.
+    row = profiles.get("bn_auxiliary", "small", overrides={"recipe": {"learning_rate": 0.045}})
+    for seed, error in enumerate([0.095, 0.1]):
+        config = row.config.derive(seed=row.config.seed + seed)
+        run = {"top1_error": error, "top5_error": 0.01, "eval_examples": 10_000, "steps": 10,
+               "global_batch": 128, "train_seconds": 1.0, "history": []}
+        record = results.seed_record(table="table3", row="bn_auxiliary", seed=seed, profile="small",
+                                     config=config, run=run, machine={}, command="pytest", wall_seconds=1.0)
+        results.write_json(record, str(tmp_path / report.PROFILE_SEARCH / "paper_rate" / f"seed_{seed}.json"))
+    lines = "\n".join(report.profile_search_markdown(str(tmp_path))).splitlines()
+    (candidate,) = [line for line in lines if line.startswith("| `paper_rate`")]
+    cells = [c.strip() for c in candidate.strip("|").split("|")]
+    assert cells[1] == "recipe.learning_rate 0.045 (0.09)"  # only the change, not what it implies
+    assert cells[2] == "2" and cells[3] == "90.25%"
+    expected = statistics.welch_difference([0.095, 0.1], [0.085, 0.09, 0.08])
+    assert cells[6] == f"{100 * expected.estimate:+.2f} [{100 * expected.low:+.2f}, {100 * expected.high:+.2f}]"
+    assert report.profile_search_markdown(str(tmp_path / "empty")) == []
